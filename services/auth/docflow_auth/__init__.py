@@ -1,0 +1,1 @@
+"""DocFlow auth service."""

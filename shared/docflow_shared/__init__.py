@@ -1,0 +1,1 @@
+"""DocFlow's shared platform package."""

@@ -1,0 +1,186 @@
+"""The transactional outbox of DESIGN.md, Reliability rule 1.
+
+A state change and the events announcing it are written by one single-document update: the
+events ride in the changed document's ``outbox`` list, flagged by ``outbox_pending`` and
+guarded by the ``outbox_rev`` counter. The relay publishes them with confirms and clears them
+by ``outbox_rev``; a retry may re-publish, consumers are idempotent.
+
+The whole list is written with ``$set`` under an ``outbox_rev`` guard (optimistic
+concurrency) rather than ``$push``: that is correct on every MongoDB-compatible server and
+also stops two writers from losing each other's change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from pymongo.asynchronous.collection import AsyncCollection
+
+from docflow_shared.bus import BrokerUnavailable, EventBus
+from docflow_shared.errors import Conflict
+from docflow_shared.events import Event
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+PENDING = "outbox_pending"
+REV = "outbox_rev"
+OUTBOX = "outbox"
+PURGE = "purge_when_published"
+
+
+class StaleDocument(Exception):
+    """The document changed between read and write; re-read and apply the change again."""
+
+
+def outbox_fields(*events: Event) -> dict[str, Any]:
+    """Fields a new document carries so that its creation events go out with it."""
+    return {OUTBOX: [e.to_document() for e in events], PENDING: bool(events), REV: 0}
+
+
+class Outbox:
+    """Writes documents together with their events and wakes the relay."""
+
+    def __init__(self, relay: OutboxRelay | None = None) -> None:
+        self._relay = relay
+
+    def _wake(self) -> None:
+        if self._relay is not None:
+            self._relay.wake()
+
+    async def insert(self, collection: AsyncCollection[Any], document: Mapping[str, Any],
+                     events: Sequence[Event] = ()) -> None:
+        await collection.insert_one({**document, **outbox_fields(*events)})
+        if events:
+            self._wake()
+
+    async def update(
+        self,
+        collection: AsyncCollection[Any],
+        current: Mapping[str, Any],
+        changes: Mapping[str, Any],
+        events: Sequence[Event] = (),
+        *,
+        unset: Sequence[str] = (),
+        purge_when_published: bool = False,
+    ) -> dict[str, Any]:
+        """Apply ``changes`` to the document read as ``current``, with ``events``, atomically.
+
+        Raises StaleDocument if the document changed since it was read.
+        """
+        rev = int(current.get(REV, 0) or 0)
+        fields: dict[str, Any] = dict(changes)
+        fields[REV] = rev + 1
+        if events:
+            fields[OUTBOX] = list(current.get(OUTBOX) or []) + [e.to_document() for e in events]
+            fields[PENDING] = True
+        if purge_when_published:
+            fields[PURGE] = True
+        update: dict[str, Any] = {"$set": fields}
+        if unset:
+            update["$unset"] = {name: "" for name in unset}
+        result = await collection.update_one({"_id": current["_id"], REV: rev}, update)
+        if result.matched_count == 0:
+            raise StaleDocument(str(current["_id"]))
+        if events:
+            self._wake()
+        merged = {k: v for k, v in current.items() if k not in unset}
+        merged.update(fields)
+        return merged
+
+
+async def retry_stale(operation: Callable[[], Awaitable[T]], attempts: int = 8) -> T:
+    """Run a read-modify-write operation again while it loses the race to another writer."""
+    for attempt in range(attempts):
+        try:
+            return await operation()
+        except StaleDocument:
+            await asyncio.sleep(0.005 * (attempt + 1))
+    raise Conflict("The resource is being changed by another request; try again.")
+
+
+class OutboxRelay:
+    """Publishes pending outbox events and clears them; runs in every producing service."""
+
+    def __init__(
+        self,
+        bus: EventBus,
+        collections: Sequence[AsyncCollection[Any]],
+        *,
+        poll_seconds: float = 1.0,
+        batch: int = 200,
+    ) -> None:
+        self.bus = bus
+        self.collections = list(collections)
+        self.poll_seconds = poll_seconds
+        self.batch = batch
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self.drain()
+            except BrokerUnavailable as exc:
+                logger.info("outbox waits for the broker: %s", exc)
+            except Exception:
+                logger.exception("outbox relay pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+
+    async def drain(self) -> int:
+        """Publish every pending event once; returns how many were published."""
+        published = 0
+        for collection in self.collections:
+            while True:
+                docs = await collection.find(
+                    {PENDING: True}, {OUTBOX: 1, REV: 1, PURGE: 1}
+                ).limit(self.batch).to_list()
+                if not docs:
+                    break
+                for doc in docs:
+                    published += await self._flush(collection, doc)
+                if len(docs) < self.batch:
+                    break
+        return published
+
+    async def _flush(self, collection: AsyncCollection[Any], doc: Mapping[str, Any]) -> int:
+        events = [Event.model_validate(e) for e in doc.get(OUTBOX) or []]
+        for event in events:
+            await self.bus.publish(event)
+        sent = {str(e.id) for e in events}
+        current: Mapping[str, Any] | None = doc
+        while current is not None:
+            rev = int(current.get(REV, 0) or 0)
+            remaining = [e for e in current.get(OUTBOX) or [] if str(e.get("id")) not in sent]
+            if not remaining and current.get(PURGE):
+                result = await collection.delete_one({"_id": current["_id"], REV: rev})
+                if result.deleted_count:
+                    break
+            else:
+                result = await collection.update_one(
+                    {"_id": current["_id"], REV: rev},
+                    {"$set": {OUTBOX: remaining, PENDING: bool(remaining), REV: rev + 1}},
+                )
+                if result.matched_count:
+                    break
+            current = await collection.find_one({"_id": current["_id"]}, {OUTBOX: 1, REV: 1, PURGE: 1})
+        return len(events)

@@ -1,0 +1,1 @@
+"""Test fixtures on real servers (MongoDB-wire, RabbitMQ, SMTP); see ``plugin``."""

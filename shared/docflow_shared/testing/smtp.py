@@ -1,0 +1,80 @@
+"""A real SMTP server (aiosmtpd) inside the test process that keeps what it receives."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import threading
+import time
+from collections.abc import Callable
+from email.message import EmailMessage
+
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from docflow_shared.devstack import free_port
+
+
+class _Recorder:
+    def __init__(self, sink: SmtpSink) -> None:
+        self.sink = sink
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
+                          address: str, rcpt_options: list[str]) -> str:
+        if self.sink.reject_with is not None:
+            return self.sink.reject_with
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or envelope.content
+        assert isinstance(raw, bytes)
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        with self.sink.lock:
+            self.sink.messages.append(message)  # type: ignore[arg-type]
+        return "250 Message accepted"
+
+
+class SmtpSink:
+    """Collects messages; ``reject_with`` makes it answer RCPT with an error (e.g. 550)."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.messages: list[EmailMessage] = []
+        self.lock = threading.Lock()
+        self.reject_with: str | None = None
+        self.controller = Controller(_Recorder(self), hostname="127.0.0.1", port=self.port)
+
+    def start(self) -> SmtpSink:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def to(self, address: str) -> list[EmailMessage]:
+        with self.lock:
+            return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
+
+    def wait_for(self, predicate: Callable[[EmailMessage], bool], timeout: float = 15.0) -> EmailMessage:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                for message in self.messages:
+                    if predicate(message):
+                        return message
+            time.sleep(0.05)
+        raise AssertionError("no matching e-mail arrived in time")
+
+
+def text_part(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    return part.get_content() if part is not None else ""  # type: ignore[no-any-return]
+
+
+def html_part(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("html",))
+    return part.get_content() if part is not None else ""  # type: ignore[no-any-return]
+
+

@@ -1,0 +1,103 @@
+"""The outbox: events stored with the change, published by the relay, cleared by revision."""
+
+from __future__ import annotations
+
+import asyncio
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from docflow_shared.bus import EventBus
+from docflow_shared.events.catalogue import UserEmailVerified
+from docflow_shared.events.envelope import new_event
+from docflow_shared.mongo import Document
+from docflow_shared.outbox import Outbox, OutboxRelay, StaleDocument, retry_stale
+from docflow_shared.testing.events import EventTap
+
+
+def verified(user: str):  # type: ignore[no-untyped-def]
+    return new_event(UserEmailVerified(user_id=user, email=f"{user}@example.com"), producer="test")
+
+
+class TestOutboxWrites:
+    async def test_update_with_stale_revision_is_refused(self, db: AsyncDatabase[Document]) -> None:
+        outbox = Outbox()
+        await outbox.insert(db.users, {"_id": "u1", "name": "a"}, [verified("u1")])
+        current = await db.users.find_one({"_id": "u1"})
+        assert current is not None
+        await outbox.update(db.users, current, {"name": "b"}, [verified("u1")])
+        try:
+            await outbox.update(db.users, current, {"name": "c"})
+        except StaleDocument:
+            pass
+        else:
+            raise AssertionError("a write based on a stale read must be refused")
+        stored = await db.users.find_one({"_id": "u1"})
+        assert stored is not None and stored["name"] == "b" and len(stored["outbox"]) == 2
+
+    async def test_retry_stale_rereads_and_applies(self, db: AsyncDatabase[Document]) -> None:
+        outbox = Outbox()
+        await outbox.insert(db.counters, {"_id": "c", "n": 0})
+
+        async def increment() -> None:
+            current = await db.counters.find_one({"_id": "c"})
+            assert current is not None
+            await asyncio.sleep(0)
+            await outbox.update(db.counters, current, {"n": current["n"] + 1})
+
+        await asyncio.gather(*(retry_stale(increment) for _ in range(5)))
+        stored = await db.counters.find_one({"_id": "c"})
+        assert stored is not None and stored["n"] == 5
+
+
+class TestRelay:
+    async def test_relay_publishes_pending_events_and_clears_them(
+        self, db: AsyncDatabase[Document], amqp_url: str, namespace: str
+    ) -> None:
+        bus = EventBus(amqp_url=amqp_url, service="relay-test", namespace=namespace)
+        await bus.start()
+        assert await bus.wait_ready(15)
+        relay = OutboxRelay(bus, [db.users], poll_seconds=0.1)
+        outbox = Outbox(relay)
+        try:
+            async with EventTap(amqp_url, namespace) as tap:
+                first, second = verified("a"), verified("b")
+                await outbox.insert(db.users, {"_id": "a"}, [first])
+                await outbox.insert(db.users, {"_id": "b"}, [second])
+                assert await relay.drain() == 2
+                await tap.wait_for(UserEmailVerified.TYPE, lambda e: e.id == first.id)
+                await tap.wait_for(UserEmailVerified.TYPE, lambda e: e.id == second.id)
+            assert await db.users.count_documents({"outbox_pending": True}) == 0
+            assert await relay.drain() == 0
+        finally:
+            await bus.close()
+
+    async def test_soft_deleted_document_is_purged_after_publication(
+        self, db: AsyncDatabase[Document], amqp_url: str, namespace: str
+    ) -> None:
+        bus = EventBus(amqp_url=amqp_url, service="relay-purge", namespace=namespace)
+        await bus.start()
+        assert await bus.wait_ready(15)
+        relay = OutboxRelay(bus, [db.users])
+        outbox = Outbox(relay)
+        try:
+            await outbox.insert(db.users, {"_id": "gone"})
+            current = await db.users.find_one({"_id": "gone"})
+            assert current is not None
+            await outbox.update(db.users, current, {"deleted": True}, [verified("gone")], purge_when_published=True)
+            assert await db.users.find_one({"_id": "gone"}) is not None
+            await relay.drain()
+            assert await db.users.find_one({"_id": "gone"}) is None
+        finally:
+            await bus.close()
+
+    async def test_events_wait_while_the_broker_is_unreachable(self, db: AsyncDatabase[Document]) -> None:
+        bus = EventBus(amqp_url="amqp://guest:guest@127.0.0.1:1/", service="down")
+        relay = OutboxRelay(bus, [db.users])
+        outbox = Outbox(relay)
+        await outbox.insert(db.users, {"_id": "kept"}, [verified("kept")])
+        try:
+            await relay.drain()
+        except Exception as exc:
+            assert type(exc).__name__ == "BrokerUnavailable"
+        stored = await db.users.find_one({"_id": "kept"})
+        assert stored is not None and stored["outbox_pending"] and len(stored["outbox"]) == 1
