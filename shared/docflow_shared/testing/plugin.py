@@ -15,6 +15,7 @@ import pytest_asyncio
 
 from docflow_shared.devstack import Stack, free_port
 from docflow_shared.testing.events import EventTap
+from docflow_shared.testing.issuer import LocalIssuer
 from docflow_shared.testing.servers import mongodb_server, rabbitmq_server
 from docflow_shared.testing.smtp import SmtpSink
 
@@ -97,3 +98,11 @@ async def client(gateway_url: str) -> AsyncIterator[httpx.AsyncClient]:
 async def events(amqp_url: str, platform_env: dict[str, str]) -> AsyncIterator[EventTap]:
     async with EventTap(amqp_url, platform_env["BROKER_NAMESPACE"]) as tap:
         yield tap
+
+
+@pytest.fixture(scope="session")
+def local_issuer() -> Iterator[LocalIssuer]:
+    """Issues tokens with a key of its own; point a service's JWKS_URL at it to test it alone."""
+    issuer = LocalIssuer().start()
+    yield issuer
+    issuer.stop()
