@@ -1,1 +1,1 @@
-"""DocFlow gateway service."""
+"""DocFlow gateway: verifies tokens, routes and streams requests to the services."""

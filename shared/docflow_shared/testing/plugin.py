@@ -5,6 +5,7 @@ Each run isolates its data: a unique database prefix and a unique broker namespa
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -49,9 +50,8 @@ def platform_env(run_id: str, mongo_url: str, amqp_url: str, smtp_sink: SmtpSink
                  tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Environment for services under test: the run's database prefix and broker namespace."""
     data_dir = tmp_path_factory.mktemp("data")
-    import os
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTH_", "GATEWAY_", "MAIL_", "DOCUMENTS_", "SIGNING_"))}
+    own_prefixes = ("AUTH_", "GATEWAY_", "MAIL_", "DOCUMENTS_", "SIGNING_", "SMTP_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(own_prefixes)}
     env.update({
         "MONGODB_URL": mongo_url,
         "MONGODB_DB_PREFIX": f"t{run_id}_",
@@ -65,7 +65,12 @@ def platform_env(run_id: str, mongo_url: str, amqp_url: str, smtp_sink: SmtpSink
         "SMTP_TLS": "none",
         "LOG_LEVEL": "INFO",
         "PUBLIC_BASE_URL": "http://docflow.test",
-        "GATEWAY_RATE_LIMIT_ENABLED": "true",
+        # Every test client comes from 127.0.0.1: per-IP limits are tested on a gateway of their own.
+        "GATEWAY_RATE_LIMIT_SIGNUP_PER_MINUTE": "100000",
+        "GATEWAY_RATE_LIMIT_LOGIN_PER_MINUTE": "100000",
+        "GATEWAY_RATE_LIMIT_FORGOT_PER_MINUTE": "100000",
+        "GATEWAY_RATE_LIMIT_VERIFY_PER_MINUTE": "100000",
+        "GATEWAY_RATE_LIMIT_USER_PER_MINUTE": "100000",
     })
     return env
 
