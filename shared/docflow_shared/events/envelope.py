@@ -8,7 +8,7 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from docflow_shared.logging import correlation_id_var, causation_id_var
+from docflow_shared.logging import causation_id_var, correlation_id_var
 
 P = TypeVar("P", bound="EventPayload")
 

@@ -43,7 +43,7 @@ def mongodb_server(data_dir: Path) -> Iterator[str]:
             port = container.get_exposed_port(27017)
             container.exec(
                 ["mongosh", "--quiet", "--eval",
-                 f"rs.initiate({{_id:'rs0',members:[{{_id:0,host:'127.0.0.1:27017'}}]}})"]
+                 "rs.initiate({_id:'rs0',members:[{_id:0,host:'127.0.0.1:27017'}]})"]
             )
             time.sleep(2)
             yield f"mongodb://{container.get_container_host_ip()}:{port}/?directConnection=true"

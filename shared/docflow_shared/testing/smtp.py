@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable
 from email.message import EmailMessage
 
-
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
