@@ -12,7 +12,6 @@ PACKAGES := -e 'shared[embedded,test]' -e services/auth -e services/gateway -e s
 
 $(STAMP): constraints.txt shared/pyproject.toml services/*/pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt $(PACKAGES)
 	@touch $(STAMP)
 
