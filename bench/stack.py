@@ -3,6 +3,7 @@ RabbitMQ, and the chosen services on free ports, in an isolated database and nam
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from docflow_shared.devstack import EmbeddedMongo, Stack, ensure_rabbitmq, free_port
+from docflow_shared.testing.servers import delete_broker_namespace
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -39,6 +41,7 @@ def bench_stack(services: tuple[str, ...], **extra_env: str) -> Iterator[Stack]:
         yield stack
     finally:
         stack.stop()
+        asyncio.run(delete_broker_namespace(amqp, f"b{run}."))
         if mongo is not None:
             mongo.stop()
         shutil.rmtree(tmp, ignore_errors=True)

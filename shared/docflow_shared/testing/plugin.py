@@ -5,7 +5,9 @@ Each run isolates its data: a unique database prefix and a unique broker namespa
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -17,7 +19,7 @@ import pytest_asyncio
 from docflow_shared.devstack import Stack, free_port
 from docflow_shared.testing.events import EventTap
 from docflow_shared.testing.issuer import LocalIssuer
-from docflow_shared.testing.servers import mongodb_server, rabbitmq_server
+from docflow_shared.testing.servers import delete_broker_namespace, mongodb_server, rabbitmq_server
 from docflow_shared.testing.smtp import SmtpSink
 
 
@@ -33,9 +35,12 @@ def mongo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def amqp_url() -> Iterator[str]:
+def amqp_url(run_id: str) -> Iterator[str]:
     with rabbitmq_server() as url:
         yield url
+        cleanup = threading.Thread(target=asyncio.run, args=(delete_broker_namespace(url, f"t{run_id}."),))
+        cleanup.start()
+        cleanup.join(120)
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlparse
+
+import aio_pika
 
 from docflow_shared.devstack import EmbeddedMongo, ensure_rabbitmq
 
@@ -73,3 +78,40 @@ def rabbitmq_server() -> Iterator[str]:
     url = "amqp://guest:guest@127.0.0.1:5672/"
     ensure_rabbitmq(url)
     yield url
+
+
+def _rabbitmqctl_names(kind: str) -> list[str]:
+    ctl = shutil.which("rabbitmqctl")
+    if ctl is None:
+        return []
+    try:
+        out = subprocess.run([ctl, "-q", kind, "name", "--no-table-headers"], capture_output=True, text=True,
+                             timeout=60, check=True).stdout
+    except (subprocess.SubprocessError, OSError):
+        return []
+    return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+async def delete_broker_namespace(amqp_url: str, prefix: str) -> int:
+    """Delete every queue and exchange whose name starts with ``prefix`` (a test run's namespace).
+
+    Quorum queues are durable and heavy; a broker that keeps every run's queues slows down and
+    eventually stalls, so each run removes its own. Names come from the local rabbitmqctl.
+    """
+    if not prefix or urlparse(amqp_url).hostname not in ("127.0.0.1", "localhost", "::1"):
+        return 0
+    queues = [q for q in _rabbitmqctl_names("list_queues") if q.startswith(prefix)]
+    exchanges = [e for e in _rabbitmqctl_names("list_exchanges") if e.startswith(prefix)]
+    if not queues and not exchanges:
+        return 0
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        for name in queues:
+            channel = await connection.channel()
+            with contextlib.suppress(Exception):
+                await channel.queue_delete(name)
+        for name in exchanges:
+            channel = await connection.channel()
+            with contextlib.suppress(Exception):
+                await channel.exchange_delete(name)
+    return len(queues) + len(exchanges)
