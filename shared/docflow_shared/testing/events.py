@@ -25,7 +25,7 @@ class EventTap:
         self._connection: aio_pika.abc.AbstractConnection | None = None
 
     async def __aenter__(self) -> EventTap:
-        self._connection = await aio_pika.connect(self.amqp_url)
+        self._connection = await aio_pika.connect(self.amqp_url, timeout=15)
         channel = await self._connection.channel()
         exchange = await channel.declare_exchange(
             exchange_name(self.namespace), aio_pika.ExchangeType.TOPIC, durable=True

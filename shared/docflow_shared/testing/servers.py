@@ -104,7 +104,7 @@ async def delete_broker_namespace(amqp_url: str, prefix: str) -> int:
     exchanges = [e for e in _rabbitmqctl_names("list_exchanges") if e.startswith(prefix)]
     if not queues and not exchanges:
         return 0
-    connection = await aio_pika.connect(amqp_url)
+    connection = await aio_pika.connect(amqp_url, timeout=15)
     async with connection:
         for name in queues:
             channel = await connection.channel()
