@@ -5,15 +5,16 @@ events ride in the changed document's ``outbox`` list, flagged by ``outbox_pendi
 guarded by the ``outbox_rev`` counter. The relay publishes them with confirms and clears them
 by ``outbox_rev``; a retry may re-publish, consumers are idempotent.
 
-The whole list is written with ``$set`` under an ``outbox_rev`` guard (optimistic
-concurrency) rather than ``$push``: that is correct on every MongoDB-compatible server and
-also stops two writers from losing each other's change.
+A change replaces the whole document under an ``outbox_rev`` guard (optimistic concurrency)
+rather than using ``$push``/``$set``: that is correct on every MongoDB-compatible server, keeps
+every value's type, and stops two writers from losing each other's change.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -69,9 +70,12 @@ class Outbox:
         unset: Sequence[str] = (),
         purge_when_published: bool = False,
     ) -> dict[str, Any]:
-        """Apply ``changes`` to the document read as ``current``, with ``events``, atomically.
+        """Apply ``changes`` (keys may be dotted paths) to ``current``, with ``events``, atomically.
 
-        Raises StaleDocument if the document changed since it was read.
+        ``current`` must be the whole document as read (no projection): the new version replaces
+        it under the ``outbox_rev`` guard. A replacement keeps every value's BSON type on every
+        MongoDB-compatible server (``$set`` on the embedded server stores dates as strings and
+        booleans as integers). Raises StaleDocument if the document changed since it was read.
         """
         rev = int(current.get(REV, 0) or 0)
         fields: dict[str, Any] = dict(changes)
@@ -81,17 +85,37 @@ class Outbox:
             fields[PENDING] = True
         if purge_when_published:
             fields[PURGE] = True
-        update: dict[str, Any] = {"$set": fields}
-        if unset:
-            update["$unset"] = {name: "" for name in unset}
-        result = await collection.update_one({"_id": current["_id"], REV: rev}, update)
+        document = copy.deepcopy(dict(current))
+        for path in unset:
+            _unset_path(document, path)
+        for path, value in fields.items():
+            _set_path(document, path, value)
+        result = await collection.replace_one({"_id": current["_id"], REV: rev}, document)
         if result.matched_count == 0:
             raise StaleDocument(str(current["_id"]))
         if events:
             self._wake()
-        merged = {k: v for k, v in current.items() if k not in unset}
-        merged.update(fields)
-        return merged
+        return document
+
+
+def _set_path(document: dict[str, Any], path: str, value: Any) -> None:
+    *parents, leaf = path.split(".")
+    node = document
+    for part in parents:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    node[leaf] = value
+
+
+def _unset_path(document: dict[str, Any], path: str) -> None:
+    *parents, leaf = path.split(".")
+    node: Any = document
+    for part in parents:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict):
+        node.pop(leaf, None)
 
 
 async def retry_stale(operation: Callable[[], Awaitable[T]], attempts: int = 8) -> T:

@@ -101,3 +101,22 @@ class TestRelay:
             assert type(exc).__name__ == "BrokerUnavailable"
         stored = await db.users.find_one({"_id": "kept"})
         assert stored is not None and stored["outbox_pending"] and len(stored["outbox"]) == 1
+
+
+class TestTypesAndPaths:
+    async def test_dates_booleans_and_dotted_paths_survive_an_update(self, db: AsyncDatabase[Document]) -> None:
+        from datetime import UTC, datetime, timedelta
+
+        outbox = Outbox()
+        await outbox.insert(db.users, {"_id": "t", "verification": {"attempts": 0, "code": "x"}, "flag": False})
+        current = await db.users.find_one({"_id": "t"})
+        assert current is not None
+        until = datetime.now(UTC) + timedelta(minutes=15)
+        saved = await outbox.update(db.users, current, {"locked_until": until, "flag": True,
+                                                        "verification.attempts": 2}, unset=["verification.code"])
+        stored = await db.users.find_one({"_id": "t"})
+        assert stored is not None and set(stored) == set(saved)
+        assert stored is not None and stored["flag"] is True
+        assert stored["verification"] == {"attempts": 2}
+        assert isinstance(stored["locked_until"], datetime)
+        assert await db.users.count_documents({"locked_until": {"$gt": datetime.now(UTC)}}) == 1

@@ -1,0 +1,178 @@
+"""Encrypted file content in GridFS: one sealed chunk per GridFS chunk, so a range decrypts
+only the chunks it covers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+from gridfs import AsyncGridFSBucket
+from gridfs.errors import NoFile
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import OperationFailure
+
+from docflow_documents.files.content_type import SNIFF_BYTES
+from docflow_documents.files.crypto import (
+    CHUNK_SIZE,
+    SEALED_CHUNK_SIZE,
+    TAG_SIZE,
+    ChunkCipher,
+    FileKey,
+    IntegrityError,
+    KeyRing,
+    chunk_count,
+)
+
+logger = logging.getLogger(__name__)
+
+BUCKET = "fs"
+READ_WINDOW = 4
+WRITE_BATCH = 4
+
+
+class BlobWriter:
+    """Encrypts and stores a file as it streams in, hashing the plaintext on the way.
+
+    Chunks are written in the GridFS layout (``fs.chunks`` then the ``fs.files`` entry last) in
+    small batches, one batch in flight while the next is received: memory stays at a few chunks
+    whatever the file size (pymongo's own GridIn would hold up to 48 MB before writing).
+    """
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], file_id: str, keyring: KeyRing,
+                 metadata: dict[str, Any]) -> None:
+        self._chunks = db[f"{BUCKET}.chunks"]
+        self._files = db[f"{BUCKET}.files"]
+        self._bucket = AsyncGridFSBucket(db, bucket_name=BUCKET)
+        self.file_id = file_id
+        self._cipher, self.key = ChunkCipher.new(file_id, keyring)
+        self._metadata = metadata
+        self._batch: list[dict[str, Any]] = []
+        self._pending: asyncio.Task[Any] | None = None
+        self._started = False
+        self._buffer = bytearray()
+        self._index = 0
+        self._sha = hashlib.sha256()
+        self.size = 0
+        self.head = b""
+
+    @property
+    def sha256(self) -> str:
+        return self._sha.hexdigest()
+
+    async def write(self, data: bytes) -> None:
+        self._sha.update(data)
+        self.size += len(data)
+        if len(self.head) < SNIFF_BYTES:
+            self.head += data[: SNIFF_BYTES - len(self.head)]
+        self._buffer += data
+        while len(self._buffer) > CHUNK_SIZE:
+            chunk = bytes(self._buffer[:CHUNK_SIZE])
+            del self._buffer[:CHUNK_SIZE]
+            await self._seal(chunk, final=False)
+
+    async def finish(self) -> None:
+        """Seal the last chunk, write what is left and the ``fs.files`` entry."""
+        await self._seal(bytes(self._buffer), final=True)
+        self._buffer.clear()
+        await self._send(force=True)
+        await self._settle()
+        await self._files.insert_one({
+            "_id": self.file_id, "length": self.size + self._index * TAG_SIZE, "chunkSize": SEALED_CHUNK_SIZE,
+            "uploadDate": datetime.now(UTC), "filename": self.file_id, "metadata": self._metadata,
+        })
+
+    async def _seal(self, chunk: bytes, *, final: bool) -> None:
+        sealed = self._cipher.seal(self._index, chunk, final=final)
+        self._batch.append({"files_id": self.file_id, "n": self._index, "data": sealed})
+        self._index += 1
+        await self._send()
+
+    async def _send(self, *, force: bool = False) -> None:
+        if not self._batch or (len(self._batch) < WRITE_BATCH and not force):
+            return
+        batch, self._batch = self._batch, []
+        await self._settle()
+        self._started = True
+        self._pending = asyncio.ensure_future(self._chunks.insert_many(batch, ordered=True))
+
+    async def _settle(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            await pending
+
+    async def abort(self) -> None:
+        """Remove whatever was stored of this file."""
+        self._buffer.clear()
+        self._batch.clear()
+        if self._pending is not None:
+            self._pending.cancel()
+            with contextlib.suppress(BaseException):
+                await self._pending
+            self._pending = None
+        if not self._started:
+            return
+        try:
+            await self._chunks.delete_many({"files_id": self.file_id})
+            return
+        except OperationFailure:
+            # Some MongoDB-compatible servers delete chunks only through their fs.files entry.
+            pass
+        with contextlib.suppress(OperationFailure):
+            await self._files.insert_one({"_id": self.file_id, "length": 0, "chunkSize": SEALED_CHUNK_SIZE,
+                                          "uploadDate": datetime.now(UTC), "filename": self.file_id})
+        with contextlib.suppress(NoFile, OperationFailure):
+            await self._bucket.delete(self.file_id)
+
+
+class BlobStore:
+    """GridFS bucket of sealed chunks; only this class touches ``fs.files`` / ``fs.chunks``."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], keyring: KeyRing) -> None:
+        self.keyring = keyring
+        self._db = db
+        self._bucket = AsyncGridFSBucket(db, bucket_name=BUCKET, chunk_size_bytes=SEALED_CHUNK_SIZE)
+        self._chunks = db[f"{BUCKET}.chunks"]
+        self._files = db[f"{BUCKET}.files"]
+
+    async def create_indexes(self) -> None:
+        await self._chunks.create_index([("files_id", 1), ("n", 1)], unique=True)
+        await self._files.create_index([("filename", 1), ("uploadDate", 1)])
+
+    def writer(self, file_id: str, metadata: dict[str, Any]) -> BlobWriter:
+        return BlobWriter(self._db, file_id, self.keyring, metadata)
+
+    async def read(self, file_id: str, key: FileKey, size: int, start: int, end: int) -> AsyncIterator[bytes]:
+        """Plaintext bytes ``start``..``end`` (inclusive), decrypting only the chunks needed."""
+        cipher = ChunkCipher.open(file_id, key, self.keyring)
+        last_index = chunk_count(size) - 1
+        first, last = start // CHUNK_SIZE, end // CHUNK_SIZE
+        n = first
+        while n <= last:
+            window_end = min(last, n + READ_WINDOW - 1)
+            docs = await self._chunks.find(
+                {"files_id": file_id, "n": {"$gte": n, "$lte": window_end}}, {"n": 1, "data": 1}
+            ).sort("n", 1).to_list()
+            for doc in docs:
+                if int(doc["n"]) != n:
+                    raise IntegrityError(f"chunk {n} of file {file_id} is missing")
+                plain = cipher.open_chunk(n, bytes(doc["data"]), final=n == last_index)
+                lo = start - n * CHUNK_SIZE if n == first else 0
+                hi = end - n * CHUNK_SIZE + 1 if n == last else len(plain)
+                yield plain[lo:hi]
+                n += 1
+            if not docs or n <= window_end:
+                raise IntegrityError(f"chunk {n} of file {file_id} is missing")
+
+    async def delete(self, file_id: str) -> None:
+        try:
+            await self._bucket.delete(file_id)
+        except (NoFile, OperationFailure):
+            pass
+
+    async def exists(self, file_id: str) -> bool:
+        return await self._files.find_one({"_id": file_id}, {"_id": 1}) is not None

@@ -1,0 +1,57 @@
+"""Files in and out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from docflow_documents.identifiers import as_datetime
+
+
+class FileRead(BaseModel):
+    id: str
+    document_id: str
+    name: str
+    size: int
+    content_type: str
+    sha256: str
+    uploaded_by: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> FileRead:
+        return cls(
+            id=doc["_id"], document_id=doc["document_id"], name=doc["name"], size=int(doc["size"]),
+            content_type=doc["content_type"], sha256=doc["sha256"], uploaded_by=doc.get("uploaded_by", ""),
+            created_at=as_datetime(doc["created_at"]),  # type: ignore[arg-type]
+            updated_at=as_datetime(doc.get("updated_at") or doc["created_at"]),  # type: ignore[arg-type]
+        )
+
+
+class FileUploaded(FileRead):
+    duplicates: list[FileRead]
+
+
+class FileUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+
+
+class ZipEntryRead(BaseModel):
+    name: str
+    size: int
+    compressed_size: int
+    crc: str
+    is_dir: bool
+    compression: str
+
+
+class ZipListingRead(BaseModel):
+    file_id: str
+    entries: list[ZipEntryRead]
+    total_size: int
+    total_compressed_size: int

@@ -1,0 +1,198 @@
+"""Files of a document: streamed encrypted upload, ranged download, rename, delete, ZIP listing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from docflow_documents.documents.access import AccessPolicy
+from docflow_documents.documents.service import MakeEvent
+from docflow_documents.files import events
+from docflow_documents.files.blob_store import BlobStore, BlobWriter
+from docflow_documents.files.content_type import detect_content_type
+from docflow_documents.files.crypto import FileKey
+from docflow_documents.files.multipart_upload import MultipartFileReader
+from docflow_documents.files.naming import content_disposition, sanitize_filename
+from docflow_documents.files.ranges import parse_range
+from docflow_documents.files.repository import FileRepository
+from docflow_documents.files.schemas import FileRead, FileUpdate, FileUploaded, ZipEntryRead, ZipListingRead
+from docflow_documents.files.zip_listing import ZipLimits, list_zip
+from docflow_documents.identifiers import checked_id, new_id, stamp
+from docflow_documents.paging import next_cursor, sort_key
+from docflow_shared.errors import NotFound, PayloadTooLarge, Unprocessable, field_error
+from docflow_shared.outbox import retry_stale
+from docflow_shared.pagination import Page
+
+MULTIPART_SLACK = 64 * 1024
+DRAIN_LIMIT = 64 * 1024 * 1024
+
+
+class _TooLarge(Exception):
+    pass
+
+
+@dataclass
+class FileDownload:
+    """What the router turns into a (partial) streaming response."""
+
+    status: int
+    headers: dict[str, str]
+    body: AsyncIterator[bytes] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class FileService:
+    def __init__(self, files: FileRepository, blobs: BlobStore, access: AccessPolicy, make_event: MakeEvent,
+                 *, max_bytes: int, zip_limits: ZipLimits) -> None:
+        self.files = files
+        self.blobs = blobs
+        self.access = access
+        self.event = make_event
+        self.max_bytes = max_bytes
+        self.zip_limits = zip_limits
+
+    async def upload(self, *, user_id: str, document_id: str, content_type: str | None,
+                     content_length: int | None, body: AsyncIterator[bytes]) -> FileUploaded:
+        access = await self.access.resolve(document_id, user_id)
+        access.require_owner()
+        reader = MultipartFileReader(content_type, body)
+        if content_length is not None and content_length > self.max_bytes + MULTIPART_SLACK:
+            if content_length <= self.max_bytes + DRAIN_LIMIT:
+                await reader.drain(DRAIN_LIMIT + self.max_bytes)
+            raise self._too_large()
+        doc = access.document
+        file_id = new_id()
+        writer = self.blobs.writer(file_id, {"document_id": doc["_id"], "owner_id": doc["owner_id"]})
+        await self._receive(reader, writer)
+        record = self._record(doc, file_id, writer, reader, user_id)
+        try:
+            await self.files.insert(record, [self.event(events.added(record))])
+        except BaseException:
+            await self.blobs.delete(file_id)
+            raise
+        duplicates = await self.files.same_content(doc["owner_id"], record["sha256"], file_id)
+        return FileUploaded(**FileRead.from_doc(record).model_dump(),
+                            duplicates=[FileRead.from_doc(d) for d in duplicates])
+
+    async def _receive(self, reader: MultipartFileReader, writer: BlobWriter) -> None:
+        try:
+            async for data in reader.file_data():
+                if writer.size + len(data) > self.max_bytes:
+                    raise _TooLarge
+                await writer.write(data)
+            if writer.size == 0:
+                raise Unprocessable("The file is empty.", slug="empty-file",
+                                    errors=[field_error("file", "The file is empty.", "empty")])
+            await writer.finish()
+        except _TooLarge:
+            await writer.abort()
+            await reader.drain(DRAIN_LIMIT)
+            raise self._too_large() from None
+        except BaseException:
+            await writer.abort()
+            raise
+
+    def _too_large(self) -> PayloadTooLarge:
+        limit_mb = self.max_bytes / (1024 * 1024)
+        return PayloadTooLarge(f"Files may be at most {limit_mb:g} MB.", slug="file-too-large")
+
+    def _record(self, doc: dict[str, Any], file_id: str, writer: BlobWriter, reader: MultipartFileReader,
+                user_id: str) -> dict[str, Any]:
+        now, now_us = stamp()
+        return {
+            "_id": file_id, "document_id": doc["_id"], "owner_id": doc["owner_id"], "uploaded_by": user_id,
+            "name": sanitize_filename(reader.filename), "size": writer.size, "sha256": writer.sha256,
+            "content_type": detect_content_type(writer.head), "encryption": writer.key.to_document(),
+            "created_at": now, "created_us": now_us, "sort_key": sort_key(now_us, file_id),
+            "updated_at": now, "deleted_at": None,
+        }
+
+    async def list(self, *, user_id: str, document_id: str, cursor: str | None, limit: int) -> Page[FileRead]:
+        await self.access.resolve(document_id, user_id)
+        docs = await self.files.page(document_id, cursor, limit)
+        return Page[FileRead](items=[FileRead.from_doc(d) for d in docs], next_cursor=next_cursor(docs, limit))
+
+    async def _file(self, document_id: str, file_id: str) -> dict[str, Any]:
+        doc = await self.files.get(document_id, checked_id(file_id, "file"))
+        if doc is None:
+            raise NotFound("No such file.")
+        return doc
+
+    async def get(self, *, user_id: str, document_id: str, file_id: str) -> FileRead:
+        await self.access.resolve(document_id, user_id)
+        return FileRead.from_doc(await self._file(document_id, file_id))
+
+    async def download(self, *, user_id: str, document_id: str, file_id: str, range_header: str | None,
+                       if_none_match: str | None) -> FileDownload:
+        await self.access.resolve(document_id, user_id)
+        doc = await self._file(document_id, file_id)
+        size, etag = int(doc["size"]), f'"{doc["sha256"]}"'
+        headers = {"ETag": etag, "Accept-Ranges": "bytes", "Content-Type": doc["content_type"],
+                   "Content-Disposition": content_disposition(doc["name"]), "Cache-Control": "private, no-cache",
+                   "X-Content-Type-Options": "nosniff"}
+        if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
+            return FileDownload(304, headers)
+        span = parse_range(range_header, size)
+        start, end = span if span else (0, size - 1)
+        headers["Content-Length"] = str(end - start + 1)
+        key = FileKey.from_document(doc["encryption"])
+        body = self.blobs.read(doc["_id"], key, size, start, end)
+        if span is None:
+            return FileDownload(200, headers, body)
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+        return FileDownload(206, headers, body)
+
+    async def rename(self, *, user_id: str, document_id: str, file_id: str, data: FileUpdate) -> FileRead:
+        async def attempt() -> dict[str, Any]:
+            access = await self.access.resolve(document_id, user_id)
+            access.require_owner()
+            doc = await self._file(document_id, file_id)
+            now, _ = stamp()
+            return await self.files.update(doc, {"name": sanitize_filename(data.name), "updated_at": now})
+
+        return FileRead.from_doc(await retry_stale(attempt))
+
+    async def delete(self, *, user_id: str, document_id: str, file_id: str) -> None:
+        async def attempt() -> None:
+            access = await self.access.resolve(document_id, user_id)
+            access.require_owner()
+            await self.soft_delete(await self._file(document_id, file_id))
+
+        await retry_stale(attempt)
+
+    async def soft_delete(self, doc: dict[str, Any]) -> None:
+        """Hide the file now; the record is purged once ``document.file_removed`` is published, and
+        the encrypted content is dropped when that event comes back to this service."""
+        now, _ = stamp()
+        await self.files.update(doc, {"deleted_at": now}, [self.event(events.removed(doc))], purge=True)
+
+    async def delete_all_of_document(self, document_id: str) -> int:
+        count = 0
+        for doc in await self.files.live_of_document(document_id):
+            async def attempt(file_id: str = doc["_id"]) -> None:
+                current = await self.files.get(document_id, file_id)
+                if current is not None:
+                    await self.soft_delete(current)
+
+            await retry_stale(attempt)
+            count += 1
+        return count
+
+    async def drop_content(self, file_id: str) -> None:
+        await self.blobs.delete(file_id)
+
+    async def zip_entries(self, *, user_id: str, document_id: str, file_id: str) -> ZipListingRead:
+        await self.access.resolve(document_id, user_id)
+        doc = await self._file(document_id, file_id)
+        key = FileKey.from_document(doc["encryption"])
+        size = int(doc["size"])
+
+        async def read(start: int, end: int) -> bytes:
+            return b"".join([part async for part in self.blobs.read(doc["_id"], key, size, start, end)])
+
+        listing = await list_zip(read, size, self.zip_limits)
+        return ZipListingRead(
+            file_id=doc["_id"], total_size=listing.total_size, total_compressed_size=listing.total_compressed_size,
+            entries=[ZipEntryRead(**entry.__dict__) for entry in listing.entries],
+        )
