@@ -1,1 +1,1 @@
-"""DocFlow mail service."""
+"""DocFlow mail service: templated e-mails for events, SMTP delivery with retries."""

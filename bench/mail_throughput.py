@@ -1,0 +1,159 @@
+"""Sustained e-mails/s through the mail service to a local SMTP sink, against a bare aiosmtplib
+loop sending the same messages to the same sink in the same run.
+
+The sink is ``python -m docflow_mail.sink`` in its own process (it writes each message to an
+.eml file). The baseline opens as many connections as the service's pool (MAIL_SMTP_POOL_SIZE)
+and sends pre-rendered messages over them; the service is fed events as fast as the broker
+confirms them, and its rate counts from the first publish to the last message on disk.
+Target (issue 3): service ≥ 0.7× the bare loop.
+Run: python -m bench.mail_throughput [--messages 1000] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import aiosmtplib
+
+from bench.mail_common import drop_mail_topology, publisher
+from bench.stack import bench_stack, save
+from docflow_mail.deliveries.rules import RULES_BY_TYPE
+from docflow_mail.settings import MailSettings
+from docflow_mail.smtp.message import compose
+from docflow_mail.templates.renderer import TemplateRenderer
+from docflow_shared.devstack import free_port, wait_port
+from docflow_shared.events import new_event
+from docflow_shared.events.catalogue import UserRegistered
+
+POOL = 4
+SENDER = "DocFlow <no-reply@docflow.local>"
+
+
+def welcome(email: str) -> UserRegistered:
+    return UserRegistered(user_id=uuid.uuid4().hex, email=email, full_name="Bench User", locale="ru")
+
+
+def rendered_messages(n: int) -> list[tuple[str, bytes]]:
+    """What the service would send for n welcome events, built the way it builds them."""
+    renderer, settings = TemplateRenderer(), MailSettings()
+    rule = RULES_BY_TYPE[UserRegistered.TYPE]
+    messages = []
+    for _ in range(n):
+        payload = welcome(f"base-{uuid.uuid4().hex[:10]}@bench.kz")
+        [recipient] = rule.recipients(payload)
+        rendered = renderer.render(rule.template, recipient.locale,
+                                   {**rule.context(payload, settings), "name": recipient.name,
+                                    "base_url": settings.public_base_url})
+        messages.append((recipient.email, compose(sender=SENDER, recipient=recipient.email,
+                                                  recipient_name=recipient.name, rendered=rendered,
+                                                  delivery_id=uuid.uuid4().hex, event_id=str(uuid.uuid4()))))
+    return messages
+
+
+def on_disk(folder: Path) -> int:
+    return sum(1 for name in os.listdir(folder) if name.endswith(".eml")) if folder.exists() else 0
+
+
+async def wait_count(folder: Path, target: int, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while on_disk(folder) < target:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{on_disk(folder)} of {target} messages arrived")
+        await asyncio.sleep(0.02)
+
+
+async def bare_round(port: int, folder: Path, n: int) -> float:
+    messages = rendered_messages(n)
+    start_count = on_disk(folder)
+    queue = iter(messages)
+
+    async def loop() -> None:
+        client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=10, start_tls=False)
+        await client.connect()
+        for recipient, message in queue:
+            await client.sendmail("no-reply@docflow.local", [recipient], message)
+        await client.quit()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(loop() for _ in range(POOL)))
+    await wait_count(folder, start_count + n)
+    return n / (time.perf_counter() - started)
+
+
+async def service_round(stack, folder: Path, n: int) -> float:  # type: ignore[no-untyped-def]
+    bus = await publisher(stack)
+    try:
+        start_count = on_disk(folder)
+        events = [new_event(welcome(f"svc-{uuid.uuid4().hex[:10]}@bench.kz"), producer="auth") for _ in range(n)]
+        pending = iter(events)
+
+        async def feed() -> None:
+            for event in pending:
+                await bus.publish(event)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(feed() for _ in range(32)))
+        await wait_count(folder, start_count + n)
+        return n / (time.perf_counter() - started)
+    finally:
+        await bus.close()
+
+
+async def run(stack, port: int, folder: Path, args: argparse.Namespace) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    await service_round(stack, folder, 50)  # warm-up
+    await bare_round(port, folder, 50)
+    bare, service = [], []
+    for index in range(args.rounds):  # alternate who goes first: the machine's load drifts
+        if index % 2:
+            service.append(await service_round(stack, folder, args.messages))
+            bare.append(await bare_round(port, folder, args.messages))
+        else:
+            bare.append(await bare_round(port, folder, args.messages))
+            service.append(await service_round(stack, folder, args.messages))
+        print(f"round: bare aiosmtplib {bare[-1]:.0f}/s, mail service {service[-1]:.0f}/s", flush=True)
+    bare_rate, service_rate = max(bare), max(service)
+    return {
+        "messages_per_round": args.messages,
+        "smtp_connections": POOL,
+        "bare_aiosmtplib_per_s": round(bare_rate, 1),
+        "mail_service_per_s": round(service_rate, 1),
+        "ratio": round(service_rate / bare_rate, 3),
+        "rounds": {"bare": [round(x, 1) for x in bare], "service": [round(x, 1) for x in service]},
+        "target": "ratio >= 0.7",
+        "meets_target": service_rate / bare_rate >= 0.7,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="docflow-sink-"))
+    port, web_port = free_port(), free_port()
+    sink = subprocess.Popen([sys.executable, "-m", "docflow_mail.sink", "--port", str(port), "--web-port",
+                             str(web_port), "--dir", str(folder)], stdout=subprocess.DEVNULL)
+    try:
+        wait_port("127.0.0.1", port, 15, sink)
+        with bench_stack(("mail",), SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_TLS="none",
+                         MAIL_SMTP_POOL_SIZE=str(POOL)) as stack:
+            figures = asyncio.run(run(stack, port, folder, args))
+        asyncio.run(drop_mail_topology(stack))
+    finally:
+        sink.terminate()
+        sink.wait(10)
+        shutil.rmtree(folder, ignore_errors=True)
+    save("mail_throughput", figures)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""Deliveries as the admin API shows them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+
+
+def as_datetime(value: Any) -> datetime | None:
+    """Times as stored: datetimes, epoch seconds, or the text some MongoDB-wire servers return."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, int | float):
+        moment = datetime.fromtimestamp(float(value), UTC)
+    else:
+        moment = datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"      # stored, not tried yet
+    SENDING = "sending"      # claimed by a sender (until claim_until)
+    RETRYING = "retrying"    # a transient failure; tried again at next_attempt_at
+    SENT = "sent"            # accepted by the SMTP server
+    FAILED = "failed"        # refused for good, or out of attempts / time
+
+
+OPEN_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.RETRYING)
+
+
+class DeliveryRead(BaseModel):
+    id: str
+    event_id: str
+    event_type: str
+    recipient: str
+    template: str
+    locale: str
+    status: DeliveryStatus
+    attempts: int
+    last_error: str | None = None
+    created_at: datetime
+    updated_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+    failed_at: datetime | None = None
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> DeliveryRead:
+        return cls(
+            id=doc["_id"],
+            event_id=doc["event_id"],
+            event_type=doc.get("event_type", ""),
+            recipient=doc["recipient"],
+            template=doc["template"],
+            locale=doc.get("locale", "ru"),
+            status=DeliveryStatus(doc["status"]),
+            attempts=int(doc.get("attempts", 0) or 0),
+            last_error=doc.get("last_error"),
+            created_at=as_datetime(doc["created_at"]),
+            updated_at=as_datetime(doc.get("updated_at")),
+            next_attempt_at=as_datetime(doc.get("next_attempt_at")) if doc["status"] in OPEN_STATUSES else None,
+            sent_at=as_datetime(doc.get("sent_at")),
+            failed_at=as_datetime(doc.get("failed_at")),
+        )

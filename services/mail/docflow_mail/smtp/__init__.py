@@ -1,0 +1,1 @@
+"""SMTP sending: composing MIME messages and a small pool of reused connections."""

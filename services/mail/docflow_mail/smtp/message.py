@@ -1,0 +1,79 @@
+"""Builds the MIME message: text and HTML alternatives, UTF-8 headers, ids for tracing.
+
+Written out directly (multipart/alternative, base64 parts, RFC 2047 headers) rather than
+through ``email.message.EmailMessage``, whose policy machinery costs ~2 ms a message: that
+alone capped the service near 300 e-mails/s of CPU.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from datetime import UTC, datetime
+from email.header import Header
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
+
+from docflow_mail.templates.renderer import RenderedMessage
+
+CRLF = "\r\n"
+
+
+def sender_domain(sender: str) -> str:
+    address = parseaddr(sender)[1]
+    return address.rpartition("@")[2] or "docflow.local"
+
+
+def envelope_address(address: str) -> str:
+    """The bare address for the SMTP envelope (MAIL FROM / RCPT TO)."""
+    return parseaddr(address)[1] or address
+
+
+def _header(value: str) -> str:
+    """A header value, RFC 2047-encoded when it is not plain ASCII; never more than one line."""
+    value = " ".join(value.split())
+    if value.isascii():
+        return value
+    return Header(value, "utf-8", maxlinelen=76).encode(linesep=CRLF)
+
+
+def _mailbox(name: str, address: str) -> str:
+    name = " ".join(name.split())
+    if not name or name == address:
+        return address
+    return formataddr((name, address), charset="utf-8")
+
+
+def _part(content_type: str, body: str) -> str:
+    encoded = base64.encodebytes(body.encode("utf-8")).decode("ascii").replace("\n", CRLF)
+    return (f"Content-Type: {content_type}; charset=\"utf-8\"{CRLF}"
+            f"Content-Transfer-Encoding: base64{CRLF}{CRLF}{encoded}")
+
+
+def compose(
+    *,
+    sender: str,
+    recipient: str,
+    recipient_name: str,
+    rendered: RenderedMessage,
+    delivery_id: str,
+    event_id: str,
+) -> bytes:
+    """The whole message as bytes with CRLF line ends, ready for SMTP DATA."""
+    sender_name, sender_address = parseaddr(sender)
+    boundary = f"=_docflow_{os.urandom(12).hex()}"
+    headers = [
+        f"From: {_mailbox(sender_name, sender_address or sender)}",
+        f"To: {_mailbox(recipient_name, recipient)}",
+        f"Subject: {_header(rendered.subject)}",
+        f"Date: {format_datetime(datetime.now(UTC))}",
+        f"Message-ID: {make_msgid(idstring=delivery_id, domain=sender_domain(sender))}",
+        "MIME-Version: 1.0",
+        "Auto-Submitted: auto-generated",
+        f"X-DocFlow-Delivery: {_header(delivery_id)}",
+        f"X-DocFlow-Event: {_header(event_id)}",
+        f"Content-Type: multipart/alternative; boundary=\"{boundary}\"",
+    ]
+    body = (f"--{boundary}{CRLF}{_part('text/plain', rendered.text)}"
+            f"--{boundary}{CRLF}{_part('text/html', rendered.html)}"
+            f"--{boundary}--{CRLF}")
+    return (CRLF.join(headers) + CRLF + CRLF + body).encode("ascii")

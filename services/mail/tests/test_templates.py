@@ -1,0 +1,112 @@
+"""The template table: every rule has both parts in both locales; escaping, layout, inlined CSS."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jinja2
+import pytest
+
+from docflow_mail.deliveries.rules import RULES, RULES_BY_TYPE
+from docflow_mail.settings import MailSettings
+from docflow_mail.templates.renderer import TemplateRenderer
+from docflow_shared.events import CATALOGUE, Person
+
+NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+ANN = Person(user_id="u1", email="ann@example.test", full_name="Ann <Admin>", locale="en")
+BOB = Person(user_id="u2", email="bob@example.test", full_name="Бобур", locale="ru")
+SAMPLES: dict[str, dict[str, Any]] = {
+    "user.registered": {"user_id": "u1", "email": "ann@example.test", "full_name": "Ann", "locale": "en"},
+    "user.email_verification_requested": {"user_id": "u1", "email": "a@x.test", "full_name": "Ann", "code": "123456",
+                                          "token": "t1", "expires_at": NOW},
+    "user.password_reset_requested": {"user_id": "u1", "email": "a@x.test", "full_name": "Ann", "token": "r1",
+                                      "expires_at": NOW},
+    "user.password_changed": {"user_id": "u1", "email": "a@x.test", "full_name": "Ann", "changed_at": NOW,
+                              "reason": "reset"},
+    "user.locked": {"user_id": "u1", "email": "a@x.test", "full_name": "Ann", "locked_until": NOW,
+                    "failed_attempts": 5},
+    "document.shared": {"document_id": "d1", "title": "Plan", "owner": ANN, "recipient": BOB,
+                        "permission": "comment", "message": "please look"},
+    "signature.requested": {"request_id": "r1", "document_id": "d1", "title": "Plan", "owner": ANN, "signer": BOB,
+                            "expires_at": NOW + timedelta(days=3), "reminder": True},
+    "signature.request_expired": {"request_id": "r1", "document_id": "d1", "title": "Plan", "owner": ANN,
+                                  "pending_signers": [BOB]},
+    "document.signed": {"document_id": "d1", "file_id": "f1", "signature_id": "s1", "title": "Plan", "signer": BOB,
+                        "owner": ANN, "signed_at": NOW},
+    "document.completed": {"document_id": "d1", "request_id": "r1", "title": "Plan", "owner": ANN,
+                           "participants": [ANN, BOB], "completed_at": NOW},
+}
+SETTINGS = MailSettings(public_base_url="https://docflow.example.kz/")
+
+
+def render_all(event_type: str, locale: str) -> list[Any]:
+    rule = RULES_BY_TYPE[event_type]
+    payload = CATALOGUE[event_type].model_validate(SAMPLES[event_type])
+    context = rule.context(payload, SETTINGS)
+    renderer = TemplateRenderer()
+    return [renderer.render(rule.template, locale, {**context, "name": r.name, "base_url": "https://docflow.example.kz"})
+            for r in rule.recipients(payload)]
+
+
+class TestTable:
+    def test_the_issue_events_all_have_a_rule(self) -> None:
+        assert set(RULES_BY_TYPE) == set(SAMPLES)
+        assert len(RULES) == len(SAMPLES)
+
+    @pytest.mark.parametrize("event_type", sorted(SAMPLES))
+    @pytest.mark.parametrize("locale", ["ru", "en"])
+    def test_renders_subject_text_and_html(self, event_type: str, locale: str) -> None:
+        for message in render_all(event_type, locale):
+            assert message.subject and "\n" not in message.subject
+            assert message.text.strip() and "DocFlow" in message.text
+            assert message.html.startswith("<!DOCTYPE html>") and f'lang="{locale}"' in message.html
+            assert "<style" not in message.html and 'style="' in message.html
+            assert "{{" not in message.text + message.html
+
+    def test_subjects_are_localised(self) -> None:
+        [ru] = render_all("user.password_reset_requested", "ru")
+        [en] = render_all("user.password_reset_requested", "en")
+        assert ru.subject == "Сброс пароля DocFlow" and en.subject == "Reset your DocFlow password"
+
+    def test_links_come_from_public_base_url(self) -> None:
+        [verify] = render_all("user.email_verification_requested", "en")
+        assert "https://docflow.example.kz/api/v1/auth/email/verify?token=t1" in verify.text
+        assert 'href="https://docflow.example.kz/api/v1/auth/email/verify?token=t1"' in verify.html
+        [shared] = render_all("document.shared", "ru")
+        assert "https://docflow.example.kz/documents/d1" in shared.text
+
+
+class TestRecipients:
+    def test_each_event_writes_to_the_right_people(self) -> None:
+        def to(event_type: str) -> list[str]:
+            payload = CATALOGUE[event_type].model_validate(SAMPLES[event_type])
+            return [r.email for r in RULES_BY_TYPE[event_type].recipients(payload)]
+
+        assert to("document.shared") == [BOB.email]
+        assert to("signature.requested") == [BOB.email]
+        assert to("signature.request_expired") == [ANN.email]
+        assert to("document.signed") == [ANN.email]
+        assert to("document.completed") == [ANN.email, BOB.email]  # owner once, though also a participant
+
+    def test_recipient_locale_picks_the_language(self) -> None:
+        payload = CATALOGUE["document.completed"].model_validate(SAMPLES["document.completed"])
+        rule = RULES_BY_TYPE["document.completed"]
+        assert [(r.email, r.locale) for r in rule.recipients(payload)] == [(ANN.email, "en"), (BOB.email, "ru")]
+
+
+class TestEscaping:
+    def test_html_escapes_and_text_does_not(self) -> None:
+        [shared] = render_all("document.shared", "en")
+        assert "Ann &lt;Admin&gt;" in shared.html and "Ann <Admin>" not in shared.html
+        assert "Ann <Admin> shared" in shared.text
+        assert shared.subject == "Ann <Admin> shared “Plan” with you"
+
+    def test_reminder_flag_changes_the_subject(self) -> None:
+        [reminder] = render_all("signature.requested", "ru")
+        assert reminder.subject.startswith("Напоминание: ")
+
+    def test_missing_data_is_an_error_not_an_empty_field(self) -> None:
+        with pytest.raises(jinja2.UndefinedError):
+            TemplateRenderer().render("email_verification", "en", {"name": "Ann", "link": "x",
+                                                                   "expires_at": NOW})
