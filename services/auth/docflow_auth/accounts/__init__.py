@@ -1,0 +1,1 @@
+"""Accounts: signup, availability, e-mail verification; the users collection."""

@@ -1,0 +1,82 @@
+"""Signup, availability and verification payloads; the user as its owner sees it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from docflow_auth.clock import aware, now
+from docflow_auth.security.identifiers import Email, FullName, Iin, Phone
+from docflow_auth.security.passwords import MAX_LENGTH, password_problems
+from docflow_shared.mongo import Document
+
+Locale = Literal["ru", "en"]
+Password = Annotated[str, Field(min_length=1, max_length=MAX_LENGTH)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def check_password_policy(password: str, email: str | None) -> str:
+    problems = password_problems(password, email)
+    if problems:
+        raise PydanticCustomError("password_policy", " ".join(problems))
+    return password
+
+
+class SignupCreate(Strict):
+    email: Email
+    password: Password
+    full_name: FullName
+    phone: Phone | None = None
+    iin: Iin | None = None
+    locale: Locale = "ru"
+
+    @field_validator("password")
+    @classmethod
+    def _policy(cls, value: str, info: ValidationInfo) -> str:
+        return check_password_policy(value, info.data.get("email"))
+
+
+class UserRead(BaseModel):
+    id: str
+    email: str
+    full_name: str
+    phone: str | None = None
+    iin: str | None = None
+    locale: Locale = "ru"
+    role: str = "user"
+    email_verified: bool = False
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: Document) -> UserRead:
+        return cls(id=user["_id"], email=user["email"], full_name=user["full_name"], phone=user.get("phone"),
+                   iin=user.get("iin"), locale=user.get("locale", "ru"), role=user.get("role", "user"),
+                   email_verified=bool(user.get("email_verified")), created_at=aware(user["created_at"]) or now())
+
+
+class AvailabilityRead(BaseModel):
+    """For each value asked about: true when no account uses it."""
+
+    email: bool | None = None
+    phone: bool | None = None
+    iin: bool | None = None
+
+
+class EmailCodeVerify(Strict):
+    email: Email
+    code: Annotated[str, Field(pattern=r"^\d{6}$")]
+
+
+class VerificationResend(Strict):
+    email: Email
+
+
+class VerificationRead(BaseModel):
+    email: str
+    email_verified: bool

@@ -1,0 +1,1 @@
+"""Administration of accounts: list, read, role and block, unlock."""

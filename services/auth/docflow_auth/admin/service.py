@@ -1,0 +1,67 @@
+"""Admin operations on accounts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from docflow_auth.accounts import events
+from docflow_auth.admin.schemas import AdminUserRead, AdminUserUpdate
+from docflow_auth.clock import now
+from docflow_auth.context import AuthContext
+from docflow_shared.errors import Conflict, NotFound
+from docflow_shared.mongo import Document
+from docflow_shared.outbox import retry_stale
+from docflow_shared.pagination import Page, decode_cursor, encode_cursor
+from docflow_shared.tokens import Principal
+
+
+async def _get(auth: AuthContext, user_id: str) -> Document:
+    user = await auth.users.get(user_id) if len(user_id) <= 64 else None
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+async def list_users(auth: AuthContext, *, q: str | None, limit: int, cursor: str | None) -> Page[AdminUserRead]:
+    after = (decode_cursor(cursor) or {}).get("after")
+    docs = await auth.users.search(q.strip() if q else None, after=str(after) if after else None, limit=limit + 1)
+    more = len(docs) > limit
+    docs = docs[:limit]
+    return Page[AdminUserRead](items=[AdminUserRead.of(d) for d in docs],
+                               next_cursor=encode_cursor({"after": docs[-1]["_id"]}) if more and docs else None)
+
+
+async def get_user(auth: AuthContext, user_id: str) -> AdminUserRead:
+    return AdminUserRead.of(await _get(auth, user_id))
+
+
+async def update_user(auth: AuthContext, admin: Principal, user_id: str, data: AdminUserUpdate) -> AdminUserRead:
+    sent = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
+    if user_id == admin.user_id and (sent.get("role") == "user" or sent.get("blocked")):
+        raise Conflict("Administrators cannot demote or block themselves.", slug="self-demotion")
+
+    async def attempt() -> Document:
+        user = await _get(auth, user_id)
+        changes: dict[str, Any] = {k: v for k, v in sent.items() if v != (bool(user.get(k)) if k == "blocked"
+                                                                             else user.get(k, "user"))}
+        if not changes:
+            return user
+        changes["updated_at"] = now()
+        after = {**user, **changes}
+        event = auth.runtime.event(events.role_changed(after, previous_role=user.get("role", "user")))
+        return await auth.users.update(user, changes, [event])
+
+    saved = await retry_stale(attempt)
+    if saved.get("blocked"):
+        await auth.sessions.revoke_for_user(user_id, reason="blocked", now=now())
+    elif "role" in sent:
+        await auth.sessions.sync_claims(user_id, role=saved.get("role", "user"))
+    return AdminUserRead.of(saved)
+
+
+async def unlock(auth: AuthContext, user_id: str) -> AdminUserRead:
+    async def attempt() -> Document:
+        user = await _get(auth, user_id)
+        return await auth.users.update(user, {"failed_logins": 0, "updated_at": now()}, unset=["locked_until"])
+
+    return AdminUserRead.of(await retry_stale(attempt))

@@ -1,0 +1,1 @@
+"""Token signing keys and the JWKS."""

@@ -1,0 +1,1 @@
+"""Passwords: forgot / reset by e-mailed token, change by the signed-in user."""

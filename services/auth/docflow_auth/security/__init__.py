@@ -1,0 +1,1 @@
+"""Password hashing, secrets and input rules of the auth service."""

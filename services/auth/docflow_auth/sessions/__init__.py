@@ -1,0 +1,1 @@
+"""Sessions: login, refresh-token rotation with reuse detection, logout, the session list."""

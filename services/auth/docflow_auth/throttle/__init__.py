@@ -1,0 +1,1 @@
+"""Per-account rate limits (login, forgot password, resend verification)."""

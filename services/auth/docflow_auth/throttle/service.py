@@ -1,0 +1,33 @@
+"""Fixed-window limits per account (the gateway limits per IP)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from docflow_auth.security.secrets import token_hash
+from docflow_auth.throttle.repository import RateLimitRepository
+from docflow_shared.errors import TooManyRequests
+
+
+class Throttle:
+    def __init__(self, repository: RateLimitRepository) -> None:
+        self.repository = repository
+
+    async def allow(self, scope: str, subject: str, *, limit: int, window: int) -> int:
+        """0 when allowed, else the seconds until the window ends."""
+        now = time.time()
+        index = int(now // window)
+        ends = (index + 1) * window
+        key = f"{scope}:{token_hash(subject.lower())[:32]}:{index}"
+        count = await self.repository.hit(key, datetime.fromtimestamp(ends, UTC))
+        return 0 if count <= limit else max(1, int(ends - now) + 1)
+
+    async def check(self, scope: str, subject: str, *, limit: int, window: int) -> None:
+        """Raise 429 with Retry-After when ``subject`` went over ``limit`` in this window."""
+        wait = await self.allow(scope, subject, limit=limit, window=window)
+        if wait:
+            raise TooManyRequests(
+                "Too many attempts for this account; try again later.", retry_after=wait,
+                slug="rate-limited",
+            )
