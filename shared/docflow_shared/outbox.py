@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import ConnectionFailure
 
 from docflow_shared.bus import BrokerUnavailable, EventBus
 from docflow_shared.errors import Conflict
@@ -165,6 +166,8 @@ class OutboxRelay:
                 await self.drain()
             except BrokerUnavailable as exc:
                 logger.info("outbox waits for the broker: %s", exc)
+            except ConnectionFailure as exc:
+                logger.warning("outbox waits for the database: %s", type(exc).__name__)
             except Exception:
                 logger.exception("outbox relay pass failed")
             with contextlib.suppress(TimeoutError):

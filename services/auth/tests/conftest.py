@@ -1,7 +1,8 @@
 """Auth tests run against a real auth process (embedded MongoDB-wire server, local RabbitMQ).
 
-``base_url`` points at auth directly; ``DOCFLOW_TESTS_VIA_GATEWAY=1`` (or overriding the
-fixture) runs the same tests through the gateway: every route keeps its path under /api/v1.
+``base_url`` is the gateway of the session ``stack`` (every service running), so these are
+end-to-end tests a client would recognise; ``DOCFLOW_AUTH_TESTS_DIRECT=1`` runs the same tests
+against auth alone (every route keeps its path under /api/v1).
 """
 
 from __future__ import annotations
@@ -33,11 +34,11 @@ def auth_stack(platform_env: dict[str, str], tmp_path_factory: pytest.TempPathFa
 
 @pytest.fixture(scope="session")
 def base_url(request: pytest.FixtureRequest) -> str:
-    """auth itself; with DOCFLOW_TESTS_VIA_GATEWAY=1 the gateway of the session ``stack``."""
-    if os.environ.get("DOCFLOW_TESTS_VIA_GATEWAY") == "1":
-        return str(request.getfixturevalue("gateway_url"))
-    stack: Stack = request.getfixturevalue("auth_stack")
-    return stack.url("auth")
+    """The gateway of the session ``stack``; auth itself with DOCFLOW_AUTH_TESTS_DIRECT=1."""
+    if os.environ.get("DOCFLOW_AUTH_TESTS_DIRECT") == "1":
+        stack: Stack = request.getfixturevalue("auth_stack")
+        return stack.url("auth")
+    return str(request.getfixturevalue("gateway_url"))
 
 
 @pytest_asyncio.fixture(loop_scope="session")
