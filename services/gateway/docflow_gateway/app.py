@@ -9,10 +9,6 @@ from typing import Any
 from urllib.parse import urlparse
 
 import aiohttp
-from docflow_shared.errors import install_error_handlers
-from docflow_shared.logging import configure_logging
-from docflow_shared.tokens import AccessTokenVerifier, JWKSCache
-from docflow_shared.web import RequestIdMiddleware
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -22,6 +18,10 @@ from docflow_gateway.openapi import OpenAPIAggregator
 from docflow_gateway.proxy import Proxy
 from docflow_gateway.routing import RouteTable
 from docflow_gateway.settings import GatewaySettings
+from docflow_shared.errors import install_error_handlers
+from docflow_shared.logging import configure_logging
+from docflow_shared.tokens import AccessTokenVerifier, JWKSCache
+from docflow_shared.web import RequestIdMiddleware
 
 PROXIED_PREFIXES = ("/api/", "/.well-known/")
 

@@ -13,14 +13,14 @@ from collections.abc import AsyncIterator
 from http.cookies import CookieError, SimpleCookie
 
 import aiohttp
-from docflow_shared.errors import PROBLEM_BASE, DocFlowError, Forbidden, TooManyRequests, Unauthorized
-from docflow_shared.tokens import AccessTokenVerifier, Principal
-from docflow_shared.web import ACCESS_COOKIE, CSRF_COOKIE, SAFE_METHODS
 from starlette.types import Receive, Scope, Send
 
 from docflow_gateway.ratelimit import RateLimiter
 from docflow_gateway.routing import ADMIN, PUBLIC, RouteTable, limit_name
 from docflow_gateway.settings import GatewaySettings
+from docflow_shared.errors import PROBLEM_BASE, DocFlowError, Forbidden, TooManyRequests, Unauthorized
+from docflow_shared.tokens import AccessTokenVerifier, Principal
+from docflow_shared.web import ACCESS_COOKIE, CSRF_COOKIE, SAFE_METHODS
 
 logger = logging.getLogger(__name__)
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from docflow_shared.settings import ServiceSettings
 from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
+
+from docflow_shared.settings import ServiceSettings
 
 
 class GatewaySettings(ServiceSettings):
