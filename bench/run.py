@@ -16,8 +16,8 @@ import time
 from bench.stack import RESULTS
 
 BENCHMARKS = (
-    "auth_tokens", "gateway_overhead", "event_bus", "mail_latency", "mail_throughput",
-    "documents_transfer", "documents_listing", "signing_verify",
+    "auth_tokens", "gateway_overhead", "event_bus", "mail_latency", "signup_mail_latency", "mail_throughput",
+    "documents_transfer", "gateway_transfer", "documents_listing", "signing_verify",
 )
 
 

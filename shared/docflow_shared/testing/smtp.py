@@ -32,6 +32,7 @@ class _Recorder:
         message = email.message_from_bytes(raw, policy=email.policy.default)
         with self.sink.lock:
             self.sink.messages.append(message)  # type: ignore[arg-type]
+            self.sink.arrivals.append(time.monotonic())
         return "250 Message accepted"
 
 
@@ -41,6 +42,7 @@ class SmtpSink:
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
         self.messages: list[EmailMessage] = []
+        self.arrivals: list[float] = []  # time.monotonic() of each message, in the same order
         self.lock = threading.Lock()
         self.reject_with: str | None = None
         self.controller = Controller(_Recorder(self), hostname="127.0.0.1", port=self.port)
