@@ -71,6 +71,29 @@ def retry_queue_name(namespace: str, service: str, delay: int) -> str:
     return f"{namespace}{service}.retry.{delay}s"
 
 
+def _as_int(value: object) -> int:
+    try:
+        return int(value)  # type: ignore[call-overload,no-any-return]
+    except (TypeError, ValueError):
+        return 0
+
+
+def persistent_copy(message: AbstractIncomingMessage, headers: dict[str, Any],
+                    body: bytes | None = None) -> aio_pika.Message:
+    """A received message as a new persistent one (retry, dead-letter, replay), ids kept."""
+    return aio_pika.Message(
+        body=message.body if body is None else body,
+        headers=headers,
+        content_type=message.content_type,
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        message_id=message.message_id,
+        type=message.type,
+        app_id=message.app_id,
+        correlation_id=message.correlation_id,
+        timestamp=message.timestamp,
+    )
+
+
 class EventBus:
     """Publishes events with confirms and consumes a service's queue with retries and a DLQ."""
 
@@ -230,7 +253,7 @@ class EventBus:
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         headers = dict(message.headers or {})
-        attempts = int(headers.get(ATTEMPTS_HEADER, 0) or 0)  # type: ignore[call-overload]
+        attempts = _as_int(headers.get(ATTEMPTS_HEADER))
         try:
             event = Event.model_validate_json(message.body)
         except ValidationError as exc:
@@ -276,19 +299,8 @@ class EventBus:
 
     async def _republish(self, message: AbstractIncomingMessage, *, exchange: AbstractExchange,
                          routing_key: str, headers: dict[str, Any]) -> None:
-        copy = aio_pika.Message(
-            body=message.body,
-            headers=headers,
-            content_type=message.content_type,
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            message_id=message.message_id,
-            type=message.type,
-            app_id=message.app_id,
-            correlation_id=message.correlation_id,
-            timestamp=message.timestamp,
-        )
         try:
-            await exchange.publish(copy, routing_key=routing_key, timeout=10)
+            await exchange.publish(persistent_copy(message, headers), routing_key=routing_key, timeout=10)
         except Exception:
             logger.exception("could not move message %s; it goes back to the queue", message.message_id)
             await message.nack(requeue=True)

@@ -263,8 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         print("\nstopping ...", flush=True)
         stack.stop()
-        for proc in extras:
-            _terminate(proc)
+        for extra in extras:
+            _terminate(extra)
         if mongo is not None:
             mongo.stop()
     return 0

@@ -31,6 +31,7 @@ from docflow_shared.bus import (
     FAILED_AT_HEADER,
     ROUTING_KEY_HEADER,
     dead_letter_queue_name,
+    persistent_copy,
     queue_name,
 )
 from docflow_shared.settings import ServiceSettings
@@ -182,17 +183,7 @@ class DeadLetterQueues:
             headers[REPLAYS_HEADER] = int(_text(headers.get(REPLAYS_HEADER)) or 0) + 1
             if data_changes:
                 body = patched_body(body, data_changes)
-        copy = aio_pika.Message(
-            body=body,
-            headers=headers,
-            content_type=message.content_type,
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            message_id=message.message_id,
-            type=message.type,
-            app_id=message.app_id,
-            correlation_id=message.correlation_id,
-            timestamp=message.timestamp,
-        )
+        copy = persistent_copy(message, headers, body)
         await channel.default_exchange.publish(copy, routing_key=routing_key, timeout=10)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
@@ -36,7 +37,7 @@ class Event(BaseModel):
     causation_id: uuid.UUID | None = None
     data: dict[str, Any]
 
-    def payload(self, model: type[P]) -> P:
+    def payload(self, model: builtins.type[P]) -> P:
         """The typed payload; raises pydantic.ValidationError when the data does not fit."""
         return model.model_validate(self.data)
 

@@ -48,7 +48,7 @@ class LocalIssuer:
         claims = {"sub": sub, "role": role, "type": token_type, "email_verified": email_verified,
                   "iss": self.issuer, "aud": self.audience, "jti": uuid.uuid4().hex,
                   "iat": now, "exp": now + ttl, **extra}
-        return jwt.encode(claims, self.private_pem, algorithm="ES256", headers={"kid": self.kid})
+        return str(jwt.encode(claims, self.private_pem, algorithm="ES256", headers={"kid": self.kid}))
 
     def start(self) -> LocalIssuer:
         body = json.dumps({"keys": [self.public_jwk]}).encode()
