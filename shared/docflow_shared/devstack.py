@@ -135,15 +135,18 @@ def ensure_rabbitmq(amqp_url: str, timeout: float = 90) -> None:
     raise SystemExit(f"rabbitmq-server was started but {amqp_url} did not answer within {timeout:.0f}s")
 
 
-def _terminate(process: subprocess.Popen[bytes] | None, timeout: float = 10) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(5)
+def _terminate(*processes: subprocess.Popen[bytes] | None, timeout: float = 10) -> None:
+    """TERM every process at once, then wait for each; KILL what is still running after ``timeout``."""
+    running = [p for p in processes if p is not None and p.poll() is None]
+    for process in running:
+        process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for process in running:
+        try:
+            process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
 
 
 @dataclass
@@ -222,8 +225,7 @@ class Stack:
         proc.wait()
 
     def stop(self) -> None:
-        for proc in reversed(list(self.processes.values())):
-            proc.stop()
+        _terminate(*(proc.process for proc in self.processes.values()))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -252,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  gateway:    {stack.url(GATEWAY)}\n  Swagger UI: {stack.url(GATEWAY)}/docs", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         signal.signal(signal.SIGTERM, _raise_interrupt)
+        signal.signal(signal.SIGINT, _raise_interrupt)
         while True:
             for name, proc in stack.processes.items():
                 if proc.process is not None and proc.process.poll() is not None:
@@ -261,10 +264,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        # A second Ctrl-C (or the TERM that follows it) must not cut the shutdown short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         print("\nstopping ...", flush=True)
         stack.stop()
-        for extra in extras:
-            _terminate(extra)
+        _terminate(*extras)
         if mongo is not None:
             mongo.stop()
     return 0
@@ -284,8 +289,6 @@ def _start_extras(env: dict[str, str], data_dir: Path) -> list[subprocess.Popen[
         wait_port("127.0.0.1", port, 15, proc)
         env["SMTP_HOST"], env["SMTP_PORT"] = "127.0.0.1", str(port)
         env.setdefault("SMTP_TLS", "none")
-        print(f"SMTP sink on 127.0.0.1:{port}; read mail at http://127.0.0.1:{web_port}/ "
-              f"or as .eml files in {data_dir / 'mail'}", flush=True)
         started.append(proc)
     return started
 
