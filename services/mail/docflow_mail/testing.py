@@ -30,19 +30,11 @@ from docflow_shared.events import Event, EventPayload, new_event
 from docflow_shared.testing.events import EventTap
 from docflow_shared.testing.issuer import LocalIssuer
 from docflow_shared.testing.smtp import SmtpSink
+from docflow_shared.testing.smtp import html_part as html_part  # re-exported for the tests
+from docflow_shared.testing.smtp import text_part as text_part
 
 CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 LINK = re.compile(r"https?://[^\s\"'<>]+")
-
-
-def text_part(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain",))
-    return part.get_content() if part is not None else ""  # type: ignore[no-any-return]
-
-
-def html_part(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("html",))
-    return part.get_content() if part is not None else ""  # type: ignore[no-any-return]
 
 
 def verification_code(message: EmailMessage) -> str:
