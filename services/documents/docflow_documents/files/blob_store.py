@@ -147,26 +147,42 @@ class BlobStore:
         return BlobWriter(self._db, file_id, self.keyring, metadata)
 
     async def read(self, file_id: str, key: FileKey, size: int, start: int, end: int) -> AsyncIterator[bytes]:
-        """Plaintext bytes ``start``..``end`` (inclusive), decrypting only the chunks needed."""
+        """Plaintext bytes ``start``..``end`` (inclusive), decrypting only the chunks needed.
+
+        The next window of chunks is fetched while the current one is decrypted and sent, so the
+        database and the client are busy at the same time; at most two windows are held.
+        """
         cipher = ChunkCipher.open(file_id, key, self.keyring)
         last_index = chunk_count(size) - 1
         first, last = start // CHUNK_SIZE, end // CHUNK_SIZE
+
+        def fetch(low: int) -> asyncio.Future[list[dict[str, Any]]] | None:
+            if low > last:
+                return None
+            high = min(last, low + READ_WINDOW - 1)
+            query = {"files_id": file_id, "n": {"$gte": low, "$lte": high}}
+            return asyncio.ensure_future(self._chunks.find(query, {"n": 1, "data": 1}).sort("n", 1).to_list())
+
         n = first
-        while n <= last:
-            window_end = min(last, n + READ_WINDOW - 1)
-            docs = await self._chunks.find(
-                {"files_id": file_id, "n": {"$gte": n, "$lte": window_end}}, {"n": 1, "data": 1}
-            ).sort("n", 1).to_list()
-            for doc in docs:
-                if int(doc["n"]) != n:
+        pending = fetch(first)
+        try:
+            while pending is not None:
+                window_end = min(last, n + READ_WINDOW - 1)
+                docs = await pending
+                pending = fetch(window_end + 1)
+                for doc in docs:
+                    if int(doc["n"]) != n:
+                        raise IntegrityError(f"chunk {n} of file {file_id} is missing")
+                    plain = cipher.open_chunk(n, bytes(doc["data"]), final=n == last_index)
+                    lo = start - n * CHUNK_SIZE if n == first else 0
+                    hi = end - n * CHUNK_SIZE + 1 if n == last else len(plain)
+                    yield plain[lo:hi]
+                    n += 1
+                if not docs or n <= window_end:
                     raise IntegrityError(f"chunk {n} of file {file_id} is missing")
-                plain = cipher.open_chunk(n, bytes(doc["data"]), final=n == last_index)
-                lo = start - n * CHUNK_SIZE if n == first else 0
-                hi = end - n * CHUNK_SIZE + 1 if n == last else len(plain)
-                yield plain[lo:hi]
-                n += 1
-            if not docs or n <= window_end:
-                raise IntegrityError(f"chunk {n} of file {file_id} is missing")
+        finally:
+            if pending is not None:
+                pending.cancel()
 
     async def delete(self, file_id: str) -> None:
         try:
