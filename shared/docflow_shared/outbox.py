@@ -19,6 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from pymongo import DeleteOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import ConnectionFailure
 
@@ -78,6 +79,26 @@ class Outbox:
         MongoDB-compatible server (``$set`` on the embedded server stores dates as strings and
         booleans as integers). Raises StaleDocument if the document changed since it was read.
         """
+        guard, document = self.replacement(current, changes, events, unset=unset,
+                                           purge_when_published=purge_when_published)
+        result = await collection.replace_one(guard, document)
+        if result.matched_count == 0:
+            raise StaleDocument(str(current["_id"]))
+        if events:
+            self._wake()
+        return document
+
+    @staticmethod
+    def replacement(
+        current: Mapping[str, Any],
+        changes: Mapping[str, Any],
+        events: Sequence[Event] = (),
+        *,
+        unset: Sequence[str] = (),
+        purge_when_published: bool = False,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The filter and the new document of ``update``, for callers that write several
+        documents in one bulk write (then call ``wake_relay`` when events were added)."""
         rev = int(current.get(REV, 0) or 0)
         fields: dict[str, Any] = dict(changes)
         fields[REV] = rev + 1
@@ -91,12 +112,11 @@ class Outbox:
             _unset_path(document, path)
         for path, value in fields.items():
             _set_path(document, path, value)
-        result = await collection.replace_one({"_id": current["_id"], REV: rev}, document)
-        if result.matched_count == 0:
-            raise StaleDocument(str(current["_id"]))
-        if events:
-            self._wake()
-        return document
+        return {"_id": current["_id"], REV: rev}, document
+
+    def wake_relay(self) -> None:
+        """Tell the relay that events were written outside ``insert``/``update``."""
+        self._wake()
 
 
 def _set_path(document: dict[str, Any], path: str, value: Any) -> None:
@@ -183,31 +203,64 @@ class OutboxRelay:
                 ).limit(self.batch).to_list()
                 if not docs:
                     break
-                for doc in docs:
-                    published += await self._flush(collection, doc)
+                published += await self._flush_batch(collection, docs)
                 if len(docs) < self.batch:
                     break
         return published
 
-    async def _flush(self, collection: AsyncCollection[Any], doc: Mapping[str, Any]) -> int:
+    async def _flush_batch(self, collection: AsyncCollection[Any], docs: Sequence[Mapping[str, Any]]) -> int:
+        """Publish the documents' events (in order within a document, documents side by side),
+        then clear every published document in one bulk write."""
+        outcomes = await asyncio.gather(*(self._publish(doc) for doc in docs), return_exceptions=True)
+        done = [(doc, sent) for doc, sent in zip(docs, outcomes, strict=True) if isinstance(sent, set)]
+        if done:
+            await self._clear(collection, done)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return sum(len(sent) for _doc, sent in done)
+
+    async def _publish(self, doc: Mapping[str, Any]) -> set[str]:
         events = [Event.model_validate(e) for e in doc.get(OUTBOX) or []]
         for event in events:
             await self.bus.publish(event)
-        sent = {str(e.id) for e in events}
+        return {str(e.id) for e in events}
+
+    async def _clear(self, collection: AsyncCollection[Any],
+                     done: Sequence[tuple[Mapping[str, Any], set[str]]]) -> None:
+        """Clear the published events by ``outbox_rev``; a document that changed meanwhile is
+        re-read and cleared on its own."""
+        operations: list[UpdateOne | DeleteOne] = []
+        for doc, _sent in done:
+            rev = int(doc.get(REV, 0) or 0)
+            if doc.get(PURGE):
+                operations.append(DeleteOne({"_id": doc["_id"], REV: rev}))
+            else:
+                operations.append(UpdateOne({"_id": doc["_id"], REV: rev},
+                                            {"$set": {OUTBOX: [], PENDING: False, REV: rev + 1}}))
+        result = await collection.bulk_write(operations, ordered=False)
+        if result.matched_count + result.deleted_count == len(operations):
+            return
+        sent_by_id = {doc["_id"]: sent for doc, sent in done}
+        async for current in collection.find({"_id": {"$in": list(sent_by_id)}}, {OUTBOX: 1, REV: 1, PURGE: 1}):
+            sent = sent_by_id[current["_id"]]
+            if any(str(e.get("id")) in sent for e in current.get(OUTBOX) or []):
+                await self._clear_one(collection, current, sent)
+
+    async def _clear_one(self, collection: AsyncCollection[Any], doc: Mapping[str, Any], sent: set[str]) -> None:
         current: Mapping[str, Any] | None = doc
         while current is not None:
             rev = int(current.get(REV, 0) or 0)
             remaining = [e for e in current.get(OUTBOX) or [] if str(e.get("id")) not in sent]
             if not remaining and current.get(PURGE):
-                result = await collection.delete_one({"_id": current["_id"], REV: rev})
-                if result.deleted_count:
+                deleted = await collection.delete_one({"_id": current["_id"], REV: rev})
+                if deleted.deleted_count:
                     break
             else:
-                result = await collection.update_one(
+                cleared = await collection.update_one(
                     {"_id": current["_id"], REV: rev},
                     {"$set": {OUTBOX: remaining, PENDING: bool(remaining), REV: rev + 1}},
                 )
-                if result.matched_count:
+                if cleared.matched_count:
                     break
             current = await collection.find_one({"_id": current["_id"]}, {OUTBOX: 1, REV: 1, PURGE: 1})
-        return len(events)

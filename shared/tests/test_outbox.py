@@ -120,3 +120,22 @@ class TestTypesAndPaths:
         assert stored["verification"] == {"attempts": 2}
         assert isinstance(stored["locked_until"], datetime)
         assert await db.users.count_documents({"locked_until": {"$gt": datetime.now(UTC)}}) == 1
+
+
+class TestRelayRace:
+    async def test_a_document_changed_after_publication_keeps_only_its_new_events(
+        self, db: AsyncDatabase[Document]
+    ) -> None:
+        bus = EventBus(amqp_url="amqp://guest:guest@127.0.0.1:1/", service="race")
+        relay = OutboxRelay(bus, [db.users])
+        outbox = Outbox()
+        first, second = verified("r1"), verified("r2")
+        await outbox.insert(db.users, {"_id": "race"}, [first])
+        published = await db.users.find_one({"_id": "race"})
+        assert published is not None
+        await outbox.update(db.users, published, {"name": "changed"}, [second])
+        await relay._clear(db.users, [(published, {str(first.id)})])
+        stored = await db.users.find_one({"_id": "race"})
+        assert stored is not None
+        assert [e["id"] for e in stored["outbox"]] == [str(second.id)]
+        assert stored["outbox_pending"] and stored["name"] == "changed"
