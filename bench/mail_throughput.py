@@ -4,7 +4,11 @@ loop sending the same messages to the same sink in the same run.
 The sink is ``python -m docflow_mail.sink`` in its own process (it writes each message to an
 .eml file). The baseline opens as many connections as the service's pool (MAIL_SMTP_POOL_SIZE)
 and sends pre-rendered messages over them; the service is fed events as fast as the broker
-confirms them, and its rate counts from the first publish to the last message on disk.
+confirms them, and its rate counts from the first publish to the last message on disk. Both
+sides learn that a message is on disk from the line the sink prints for it (listing a folder of
+thousands of files every few milliseconds would tax only the side still running). After a
+service round the bench waits until the service's outbox is empty, so its leftover work (the
+mail.sent relay) never runs during the bare round. Both sides use BENCH_MAIL_POOL connections (4).
 Target (issue 3): service ≥ 0.7× the bare loop.
 Run: python -m bench.mail_throughput [--messages 1000] [--rounds 2]
 """
@@ -18,11 +22,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
+from typing import IO, Any
 
 import aiosmtplib
+from pymongo import AsyncMongoClient
 
 from bench.mail_common import drop_mail_topology, publisher
 from bench.stack import bench_stack, save
@@ -34,7 +41,7 @@ from docflow_shared.devstack import free_port, wait_port
 from docflow_shared.events import new_event
 from docflow_shared.events.catalogue import UserRegistered
 
-POOL = 4
+POOL = int(os.environ.get("BENCH_MAIL_POOL", "4"))
 SENDER = "DocFlow <no-reply@docflow.local>"
 
 
@@ -59,21 +66,35 @@ def rendered_messages(n: int) -> list[tuple[str, bytes]]:
     return messages
 
 
-def on_disk(folder: Path) -> int:
-    return sum(1 for name in os.listdir(folder) if name.endswith(".eml")) if folder.exists() else 0
+class SinkLog:
+    """Counts the messages the sink has kept, from the line it prints for each, and notes when
+    the last one came: the same cheap check for both sides (no directory listings)."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.count = 0
+        self.last_at = 0.0
+        self._reader = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._reader.start()
+
+    def _read(self, stream: IO[bytes]) -> None:
+        for line in stream:
+            if line.startswith(b"mail to "):
+                self.last_at = time.perf_counter()
+                self.count += 1
+
+    async def wait_count(self, target: int, timeout: float = 180) -> float:
+        """Waits until ``target`` messages were kept; returns when the last of them was."""
+        deadline = time.monotonic() + timeout
+        while self.count < target:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.count} of {target} messages arrived")
+            await asyncio.sleep(0.005)
+        return self.last_at
 
 
-async def wait_count(folder: Path, target: int, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while on_disk(folder) < target:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{on_disk(folder)} of {target} messages arrived")
-        await asyncio.sleep(0.02)
-
-
-async def bare_round(port: int, folder: Path, n: int) -> float:
+async def bare_round(port: int, sink: SinkLog, n: int) -> float:
     messages = rendered_messages(n)
-    start_count = on_disk(folder)
+    start_count = sink.count
     queue = iter(messages)
 
     async def loop() -> None:
@@ -85,14 +106,14 @@ async def bare_round(port: int, folder: Path, n: int) -> float:
 
     started = time.perf_counter()
     await asyncio.gather(*(loop() for _ in range(POOL)))
-    await wait_count(folder, start_count + n)
-    return n / (time.perf_counter() - started)
+    finished = await sink.wait_count(start_count + n)
+    return n / (finished - started)
 
 
-async def service_round(stack, folder: Path, n: int) -> float:  # type: ignore[no-untyped-def]
+async def service_round(stack, sink: SinkLog, n: int) -> float:  # type: ignore[no-untyped-def]
     bus = await publisher(stack)
     try:
-        start_count = on_disk(folder)
+        start_count = sink.count
         events = [new_event(welcome(f"svc-{uuid.uuid4().hex[:10]}@bench.kz"), producer="auth") for _ in range(n)]
         pending = iter(events)
 
@@ -102,23 +123,40 @@ async def service_round(stack, folder: Path, n: int) -> float:  # type: ignore[n
 
         started = time.perf_counter()
         await asyncio.gather(*(feed() for _ in range(32)))
-        await wait_count(folder, start_count + n)
-        return n / (time.perf_counter() - started)
+        finished = await sink.wait_count(start_count + n)
+        return n / (finished - started)
     finally:
         await bus.close()
 
 
-async def run(stack, port: int, folder: Path, args: argparse.Namespace) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    await service_round(stack, folder, 50)  # warm-up
-    await bare_round(port, folder, 50)
+async def settle(stack) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the service has published every mail.sent of the round just measured, so that
+    its leftover work does not run during the next round."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack.env["MONGODB_URL"])
+    try:
+        deliveries = client[f"{stack.env['MONGODB_DB_PREFIX']}mail"]["deliveries"]
+        for _ in range(600):
+            if not await deliveries.count_documents({"outbox_pending": True}):
+                return
+            await asyncio.sleep(0.2)
+    finally:
+        await client.close()
+
+
+async def run(stack, port: int, sink: SinkLog, args: argparse.Namespace) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    await service_round(stack, sink, 50)  # warm-up
+    await settle(stack)
+    await bare_round(port, sink, 50)
     bare, service = [], []
     for index in range(args.rounds):  # alternate who goes first: the machine's load drifts
         if index % 2:
-            service.append(await service_round(stack, folder, args.messages))
-            bare.append(await bare_round(port, folder, args.messages))
+            service.append(await service_round(stack, sink, args.messages))
+            await settle(stack)
+            bare.append(await bare_round(port, sink, args.messages))
         else:
-            bare.append(await bare_round(port, folder, args.messages))
-            service.append(await service_round(stack, folder, args.messages))
+            bare.append(await bare_round(port, sink, args.messages))
+            service.append(await service_round(stack, sink, args.messages))
+            await settle(stack)
         print(f"round: bare aiosmtplib {bare[-1]:.0f}/s, mail service {service[-1]:.0f}/s", flush=True)
     bare_rate, service_rate = max(bare), max(service)
     return {
@@ -141,12 +179,14 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="docflow-sink-"))
     port, web_port = free_port(), free_port()
     sink = subprocess.Popen([sys.executable, "-m", "docflow_mail.sink", "--port", str(port), "--web-port",
-                             str(web_port), "--dir", str(folder)], stdout=subprocess.DEVNULL)
+                             str(web_port), "--dir", str(folder)], stdout=subprocess.PIPE)
     try:
         wait_port("127.0.0.1", port, 15, sink)
+        assert sink.stdout is not None
+        kept = SinkLog(sink.stdout)
         with bench_stack(("mail",), SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_TLS="none",
                          MAIL_SMTP_POOL_SIZE=str(POOL)) as stack:
-            figures = asyncio.run(run(stack, port, folder, args))
+            figures = asyncio.run(run(stack, port, kept, args))
         asyncio.run(drop_mail_topology(stack))
     finally:
         sink.terminate()

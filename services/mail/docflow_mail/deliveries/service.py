@@ -175,10 +175,8 @@ class DeliveryService:
         delay = 0.2
         while True:
             try:
-                await self.repository.update(claimed, changes, events, unset=unset or ())
-                return
-            except StaleDocument:
-                logger.warning("delivery %s changed while it was being sent", claimed["_id"])
+                if not await self.repository.record(claimed, changes, events, unset=unset or ()):
+                    logger.warning("delivery %s changed while it was being sent", claimed["_id"])
                 return
             except ConnectionFailure:
                 if asyncio.get_running_loop().time() + delay > deadline:

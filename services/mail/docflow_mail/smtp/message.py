@@ -8,6 +8,7 @@ alone capped the service near 300 e-mails/s of CPU.
 from __future__ import annotations
 
 import base64
+import functools
 import os
 from datetime import UTC, datetime
 from email.header import Header
@@ -18,11 +19,19 @@ from docflow_mail.templates.renderer import RenderedMessage
 CRLF = "\r\n"
 
 
+@functools.lru_cache(maxsize=64)
+def _sender_parts(sender: str) -> tuple[str, str]:
+    """The sender's From mailbox and domain (the same sender for every message, parsed once)."""
+    sender_name, sender_address = parseaddr(sender)
+    return _mailbox(sender_name, sender_address or sender), sender_domain(sender)
+
+
 def sender_domain(sender: str) -> str:
     address = parseaddr(sender)[1]
     return address.rpartition("@")[2] or "docflow.local"
 
 
+@functools.lru_cache(maxsize=64)
 def envelope_address(address: str) -> str:
     """The bare address for the SMTP envelope (MAIL FROM / RCPT TO)."""
     return parseaddr(address)[1] or address
@@ -59,14 +68,14 @@ def compose(
     event_id: str,
 ) -> bytes:
     """The whole message as bytes with CRLF line ends, ready for SMTP DATA."""
-    sender_name, sender_address = parseaddr(sender)
+    from_mailbox, domain = _sender_parts(sender)
     boundary = f"=_docflow_{os.urandom(12).hex()}"
     headers = [
-        f"From: {_mailbox(sender_name, sender_address or sender)}",
+        f"From: {from_mailbox}",
         f"To: {_mailbox(recipient_name, recipient)}",
         f"Subject: {_header(rendered.subject)}",
         f"Date: {format_datetime(datetime.now(UTC))}",
-        f"Message-ID: {make_msgid(idstring=delivery_id, domain=sender_domain(sender))}",
+        f"Message-ID: {make_msgid(idstring=delivery_id, domain=domain)}",
         "MIME-Version: 1.0",
         "Auto-Submitted: auto-generated",
         f"X-DocFlow-Delivery: {_header(delivery_id)}",

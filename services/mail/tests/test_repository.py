@@ -1,0 +1,66 @@
+"""The deliveries collection under concurrent writers: stored together, answered one by one."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest_asyncio
+from pymongo.asynchronous.database import AsyncDatabase
+
+from docflow_mail.deliveries.repository import DeliveryRepository
+from docflow_shared.mongo import Document, create_client
+from docflow_shared.outbox import Outbox
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def repository(mongo_url: str, run_id: str) -> AsyncIterator[DeliveryRepository]:
+    client = create_client(mongo_url)
+    database: AsyncDatabase[Document] = client[f"t{run_id}_mailrepo_{uuid.uuid4().hex[:6]}"]
+    repo = DeliveryRepository(database, Outbox())
+    await repo.ensure_indexes()
+    yield repo
+    await client.drop_database(database.name)
+    await client.close()
+
+
+def delivery(delivery_id: str, event_id: str, recipient: str) -> dict[str, Any]:
+    return {"_id": delivery_id, "event_id": event_id, "recipient": recipient, "status": "sending",
+            "attempts": 1, "template": "welcome"}
+
+
+class TestInsert:
+    async def test_concurrent_copies_of_one_delivery_store_it_once(self, repository: DeliveryRepository) -> None:
+        outcomes = await asyncio.gather(
+            repository.insert(delivery("d1", "e1", "a@x.kz")),
+            repository.insert(delivery("d2", "e1", "a@x.kz")),
+            repository.insert(delivery("d3", "e1", "b@x.kz")),
+            repository.insert(delivery("d4", "e1", "a@x.kz")),
+        )
+        assert outcomes == [True, False, True, False]
+        assert await repository.collection.count_documents({"event_id": "e1"}) == 2
+
+
+    async def test_a_delivery_that_cannot_be_stored_fails_alone(self, repository: DeliveryRepository) -> None:
+        bad = {**delivery("bad", "e-bad", "a@x.kz"), "context": {"value": object()}}
+        outcomes = await asyncio.gather(repository.insert(delivery("ok1", "e-ok1", "a@x.kz")), repository.insert(bad),
+                                        repository.insert(delivery("ok2", "e-ok2", "a@x.kz")), return_exceptions=True)
+        assert outcomes[0] is True and outcomes[2] is True
+        assert type(outcomes[1]).__name__ == "InvalidDocument"
+        assert await repository.get("ok1") is not None and await repository.get("ok2") is not None
+
+
+class TestRecord:
+    async def test_outcomes_written_together_say_which_delivery_changed_meanwhile(
+        self, repository: DeliveryRepository
+    ) -> None:
+        await asyncio.gather(*(repository.insert(delivery(f"r{i}", f"e-r{i}", "a@x.kz")) for i in range(3)))
+        current = [await repository.get(f"r{i}") for i in range(3)]
+        assert all(current)
+        await repository.update(current[1], {"status": "retrying"})  # another writer got there first
+        stored = await asyncio.gather(*(repository.record(doc, {"status": "sent"}) for doc in current if doc))
+        assert stored == [True, False, True]
+        statuses = {d["_id"]: d["status"] async for d in repository.collection.find({})}
+        assert statuses == {"r0": "sent", "r1": "retrying", "r2": "sent"}
