@@ -24,9 +24,9 @@ lint: install
 	$(PY) -m ruff check shared services tests bench
 
 typecheck: install
-	$(PY) -m mypy shared/docflow_shared services/*/docflow_*
+	$(PY) -m mypy shared/docflow_shared $(filter-out %.egg-info,$(wildcard services/*/docflow_*))
 
-test: install lint
+test: install lint typecheck
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
