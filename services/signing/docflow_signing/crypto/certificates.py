@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import re
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 from cryptography.x509.oid import NameOID
 
 from docflow_shared.errors import Unprocessable
+from docflow_signing.crypto.encoding import der_from_upload
 
 SIGNING_KEY_USAGES = frozenset({"digital_signature", "non_repudiation"})
 IIN_PATTERN = re.compile(r"^IIN(\d{12})$")
@@ -53,18 +53,8 @@ class ParsedCertificate:
 
 def certificate_der(data: bytes) -> bytes:
     """DER bytes of one certificate given as DER, PEM or base64 text; 422 otherwise."""
-    if data.startswith(b"\x30"):
-        return data
-    data = data.strip()
-    match = PEM_CERT.search(data)
-    body = match.group(1) if match else data
-    try:
-        der = base64.b64decode(b"".join(body.split()), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise Unprocessable("The certificate is neither DER nor PEM.", slug="certificate-unreadable") from exc
-    if not der.startswith(b"\x30"):
-        raise Unprocessable("The certificate is neither DER nor PEM.", slug="certificate-unreadable")
-    return der
+    message = "The certificate is neither DER nor PEM."
+    return der_from_upload(data, PEM_CERT, unreadable=message, not_der=message, slug="certificate-unreadable")
 
 
 def parse_certificate(data: bytes) -> ParsedCertificate:

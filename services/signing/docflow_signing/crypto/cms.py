@@ -7,8 +7,6 @@ attribute), so the signature is verified over the signed attributes and the dige
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import logging
 import re
@@ -25,6 +23,7 @@ from pyhanko.sign.validation.status import SignatureStatus
 
 from docflow_shared.errors import Unprocessable
 from docflow_signing.crypto.certificates import SIGNING_KEY_USAGES, now_utc
+from docflow_signing.crypto.encoding import der_from_upload
 from docflow_signing.crypto.trust import TrustStore
 
 logger = logging.getLogger(__name__)
@@ -50,18 +49,8 @@ TRUST_PROBLEMS = {
 
 def signature_der(data: bytes) -> bytes:
     """DER bytes of a signature given as DER, PEM (PKCS7/CMS) or base64; 422 otherwise."""
-    if data.startswith(b"\x30"):
-        return data
-    data = data.strip()
-    match = PEM_BLOCK.search(data)
-    body = match.group(1) if match else data
-    try:
-        der = base64.b64decode(b"".join(body.split()), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise Unprocessable("The signature is not DER, PEM or base64.", slug="signature-unreadable") from exc
-    if not der.startswith(b"\x30"):
-        raise Unprocessable("The signature is not a CMS structure.", slug="signature-unreadable")
-    return der
+    return der_from_upload(data, PEM_BLOCK, unreadable="The signature is not DER, PEM or base64.",
+                           not_der="The signature is not a CMS structure.", slug="signature-unreadable")
 
 
 @dataclass(frozen=True, slots=True)
