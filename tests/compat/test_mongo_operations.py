@@ -140,3 +140,15 @@ class TestGridFS:
         assert await stream.read() == data
         await bucket.delete(file_id)
         assert await db["blobs.files"].find_one({"_id": file_id}) is None
+
+
+class TestConditionalWrites:
+    async def test_update_guarded_by_an_age_and_a_flag_written_by_update(self, db: AsyncDatabase[Document]) -> None:
+        await db.people.insert_one({"_id": "p", "event_us": 5, "deleted": False})
+        newer = {"_id": "p", "event_us": {"$lte": 7}, "deleted": {"$ne": True}}
+        assert (await db.people.update_one(newer, {"$set": {"event_us": 7}})).matched_count == 1
+        older = {"_id": "p", "event_us": {"$lte": 6}, "deleted": {"$ne": True}}
+        assert (await db.people.update_one(older, {"$set": {"event_us": 6}})).matched_count == 0
+        await db.people.update_one({"_id": "p"}, {"$set": {"deleted": True}})
+        later = {"_id": "p", "event_us": {"$lte": 9}, "deleted": {"$ne": True}}
+        assert (await db.people.update_one(later, {"$set": {"event_us": 9}})).matched_count == 0

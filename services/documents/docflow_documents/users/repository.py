@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 Doc = dict[str, Any]
 
@@ -17,16 +18,20 @@ class UserRepository:
         await self.users.create_index([("email", 1)])
 
     async def upsert(self, user_id: str, fields: Doc, event_us: int) -> None:
-        """Apply a newer state; an older or repeated event changes nothing."""
-        current = await self.users.find_one({"_id": user_id}, {"event_us": 1, "deleted": 1})
-        if current is None:
-            await self.users.update_one(
-                {"_id": user_id}, {"$setOnInsert": {**fields, "event_us": event_us, "deleted": False}}, upsert=True
-            )
+        """Apply a newer state; an older or repeated event changes nothing.
+
+        The age check is part of the write itself, so replicas handling a user's events at the
+        same time cannot let an older state overwrite a newer one.
+        """
+        newer_than_stored = {"_id": user_id, "event_us": {"$lte": event_us}, "deleted": {"$ne": True}}
+        update = {"$set": {**fields, "event_us": event_us}}
+        if (await self.users.update_one(newer_than_stored, update)).matched_count:
             return
-        if bool(current.get("deleted")) or int(current.get("event_us") or 0) > event_us:
-            return
-        await self.users.update_one({"_id": user_id}, {"$set": {**fields, "event_us": event_us}})
+        try:
+            await self.users.insert_one({"_id": user_id, **fields, "event_us": event_us, "deleted": False})
+        except DuplicateKeyError:
+            # someone stored this user meanwhile: apply ours only if it is still the newer one
+            await self.users.update_one(newer_than_stored, update)
 
     async def mark_deleted(self, user_id: str, event_us: int) -> None:
         await self.users.update_one(
