@@ -152,3 +152,18 @@ class TestConditionalWrites:
         await db.people.update_one({"_id": "p"}, {"$set": {"deleted": True}})
         later = {"_id": "p", "event_us": {"$lte": 9}, "deleted": {"$ne": True}}
         assert (await db.people.update_one(later, {"$set": {"event_us": 9}})).matched_count == 0
+
+    async def test_conditional_upsert_orders_by_an_integer_age(self, db: AsyncDatabase[Document]) -> None:
+        async def apply(name: str, age: int) -> bool:
+            try:
+                await db.projection.update_one({"_id": "x", "deleted": {"$ne": True}, "event_us": {"$lte": age}},
+                                               {"$set": {"name": name, "event_us": age}}, upsert=True)
+                return True
+            except DuplicateKeyError:
+                return False
+
+        assert await apply("first", 100)
+        assert await apply("second", 200)
+        assert not await apply("stale", 150)
+        stored = await db.projection.find_one({"_id": "x"})
+        assert stored is not None and stored["name"] == "second"

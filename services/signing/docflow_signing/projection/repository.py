@@ -15,6 +15,11 @@ from docflow_shared.mongo import Document
 USERS, DOCUMENTS, FILES, GRANTS = "users", "documents", "files", "grants"
 
 
+
+def event_us(at: datetime) -> int:
+    """An event's time as integer microseconds since the epoch."""
+    return int(at.timestamp() * 1_000_000)
+
 class ProjectionRepository:
     """The only code touching the projection collections."""
 
@@ -31,11 +36,15 @@ class ProjectionRepository:
         await self.grants.create_index([("user_id", ASCENDING)])
 
     async def _upsert_newer(self, collection: Any, key: str, fields: dict[str, Any], at: datetime) -> None:
-        """Set ``fields`` unless the entry is a tombstone or already reflects a newer event."""
+        """Set ``fields`` unless the entry is a tombstone or already reflects a newer event.
+
+        Event times are compared as integer microseconds: numbers order the same on every
+        MongoDB-compatible server, dates written by an update do not on the embedded one.
+        """
         try:
             await collection.update_one(
-                {"_id": key, "deleted": {"$ne": True}, "event_at": {"$lte": at}},
-                {"$set": {**fields, "event_at": at}},
+                {"_id": key, "deleted": {"$ne": True}, "event_us": {"$lte": event_us(at)}},
+                {"$set": {**fields, "event_us": event_us(at)}},
                 upsert=True,
             )
         except DuplicateKeyError:
@@ -52,7 +61,7 @@ class ProjectionRepository:
 
     async def delete_user(self, user_id: str, at: datetime) -> None:
         await self.users.replace_one(
-            {"_id": user_id}, {"_id": user_id, "deleted": True, "event_at": at}, upsert=True
+            {"_id": user_id}, {"_id": user_id, "deleted": True, "event_us": event_us(at)}, upsert=True
         )
         await self.grants.delete_many({"user_id": user_id})
 
@@ -82,7 +91,7 @@ class ProjectionRepository:
     async def delete_document(self, document_id: str, owner_id: str, at: datetime) -> None:
         await self.documents.replace_one(
             {"_id": document_id},
-            {"_id": document_id, "owner_id": owner_id, "deleted": True, "event_at": at},
+            {"_id": document_id, "owner_id": owner_id, "deleted": True, "event_us": event_us(at)},
             upsert=True,
         )
         await self.files.delete_many({"document_id": document_id})
