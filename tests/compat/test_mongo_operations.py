@@ -3,7 +3,9 @@
 Real MongoDB is the reference; the embedded MongoDB-wire server must pass these too. Every
 repository in DocFlow keeps to this list. Operations known to misbehave on the embedded
 server (``$push``/``$pull`` of objects, ``$elemMatch``, regex on arrays, multi-document
-transactions) are deliberately absent: DocFlow does not use them.
+transactions, dates written by ``$set``, ``$ne`` in an update's filter on a field the document
+lacks) are deliberately absent: DocFlow does not use them, and always writes the flags it filters
+on.
 """
 
 from __future__ import annotations
@@ -157,7 +159,8 @@ class TestConditionalWrites:
         async def apply(name: str, age: int) -> bool:
             try:
                 await db.projection.update_one({"_id": "x", "deleted": {"$ne": True}, "event_us": {"$lte": age}},
-                                               {"$set": {"name": name, "event_us": age}}, upsert=True)
+                                               {"$set": {"name": name, "event_us": age, "deleted": False}},
+                                               upsert=True)
                 return True
             except DuplicateKeyError:
                 return False
