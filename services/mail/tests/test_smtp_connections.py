@@ -63,7 +63,7 @@ class TestConnectionReuse:
         await asyncio.gather(*(mail.publish(welcome(e)) for e in emails))
         await eventually(lambda: len(counting_sink.recipients) >= len(emails), timeout=30)
         assert sorted(counting_sink.recipients) == sorted(emails)
-        assert 1 <= counting_sink.sessions <= 3
+        assert counting_sink.sessions in (1, 2, 3)
 
 
 class TestReconnect:
