@@ -19,6 +19,23 @@ logger = logging.getLogger(__name__)
 Document = dict[str, Any]
 
 
+def stored_datetime(value: object) -> datetime | None:
+    """A stored time as an aware UTC datetime: a BSON date, epoch seconds, or the ISO text some
+    MongoDB-wire servers return for dates written by ``$set``. None when absent or unreadable."""
+    if isinstance(value, bool) or value is None or value == "":
+        return None
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(float(value), UTC)
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def create_client(url: str, *, timeout_ms: int = 3000) -> AsyncMongoClient[Document]:
     """A client that fails fast when the server is unreachable (so requests answer 503)."""
     return AsyncMongoClient(

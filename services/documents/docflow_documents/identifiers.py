@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 from docflow_shared.errors import NotFound
 
@@ -31,13 +30,3 @@ def stamp(moment: datetime | None = None) -> tuple[str, int]:
     """ISO-8601 text for output and integer microseconds for ordering and cursors."""
     moment = moment or utcnow()
     return moment.isoformat(), int(moment.timestamp() * 1_000_000)
-
-
-def as_datetime(value: Any) -> datetime | None:
-    """Stored time back to an aware datetime, whatever form the server returned it in."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    parsed = datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -13,12 +13,12 @@ from docflow_auth.accounts.schemas import (
     UserRead,
     VerificationRead,
 )
-from docflow_auth.clock import aware, now
+from docflow_auth.clock import now
 from docflow_auth.context import AuthContext
 from docflow_auth.security.secrets import new_code, new_id, new_token, token_hash
 from docflow_shared.errors import BadRequest, Conflict, field_error
 from docflow_shared.events import Event
-from docflow_shared.mongo import Document
+from docflow_shared.mongo import Document, stored_datetime
 from docflow_shared.outbox import retry_stale
 
 INVALID_CODE = "The code is wrong or has expired; ask for a new one."
@@ -121,7 +121,7 @@ def _pending(user: Document | None) -> dict[str, Any] | None:
     pending = user.get("verification")
     if not isinstance(pending, dict) or pending.get("email") != user.get("email"):
         return None
-    expires_at = aware(pending.get("expires_at"))
+    expires_at = stored_datetime(pending.get("expires_at"))
     if expires_at is None or expires_at <= now():
         return None
     return pending

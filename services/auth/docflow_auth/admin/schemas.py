@@ -6,8 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from docflow_auth.accounts.schemas import Strict, UserRead
-from docflow_auth.clock import aware
-from docflow_shared.mongo import Document
+from docflow_shared.mongo import Document, stored_datetime
 
 Role = Literal["user", "admin"]
 
@@ -21,8 +20,9 @@ class AdminUserRead(UserRead):
     @classmethod
     def of(cls, user: Document) -> AdminUserRead:
         return cls(**UserRead.of(user).model_dump(), blocked=bool(user.get("blocked")),
-                   locked_until=aware(user.get("locked_until")),
-                   failed_logins=int(user.get("failed_logins", 0) or 0), updated_at=aware(user.get("updated_at")))
+                   locked_until=stored_datetime(user.get("locked_until")),
+                   failed_logins=int(user.get("failed_logins", 0) or 0),
+                   updated_at=stored_datetime(user.get("updated_at")))
 
 
 class AdminUserUpdate(Strict):

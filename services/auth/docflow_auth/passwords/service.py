@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from docflow_auth.accounts import events
-from docflow_auth.clock import aware, now
+from docflow_auth.clock import now
 from docflow_auth.context import AuthContext
 from docflow_auth.passwords.schemas import PasswordChange, PasswordReset
 from docflow_auth.profile.service import confirm_password, load_user, require_live_session
 from docflow_auth.security.passwords import password_problems
 from docflow_auth.security.secrets import new_token, token_hash
 from docflow_shared.errors import BadRequest, Unprocessable, field_error
-from docflow_shared.mongo import Document
+from docflow_shared.mongo import Document, stored_datetime
 from docflow_shared.outbox import retry_stale
 from docflow_shared.tokens import Principal
 
@@ -44,7 +44,7 @@ async def forgot(auth: AuthContext, email: str) -> None:
 
 async def reset(auth: AuthContext, data: PasswordReset) -> None:
     user = await auth.users.by_token("reset", token_hash(data.token))
-    expires_at = aware((user or {}).get("reset", {}).get("expires_at"))
+    expires_at = stored_datetime((user or {}).get("reset", {}).get("expires_at"))
     if user is None or expires_at is None or expires_at <= now():
         raise BadRequest("The reset link is invalid, used or expired; ask for a new one.", slug="invalid-token")
     check_policy(data.new_password, user["email"])

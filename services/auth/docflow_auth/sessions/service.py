@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from docflow_auth.accounts import events
-from docflow_auth.clock import aware, now
+from docflow_auth.clock import now
 from docflow_auth.context import AuthContext
 from docflow_auth.errors import AccountBlocked, AccountLocked
 from docflow_auth.security.secrets import new_id, token_hash
@@ -17,7 +17,7 @@ from docflow_auth.sessions.tokens import (
     parse_refresh_token,
 )
 from docflow_shared.errors import NotFound, Unauthorized
-from docflow_shared.mongo import Document
+from docflow_shared.mongo import Document, stored_datetime
 from docflow_shared.outbox import retry_stale
 from docflow_shared.tokens import Principal
 
@@ -44,7 +44,7 @@ async def login(auth: AuthContext, data: LoginCreate, *, user_agent: str | None,
 
 
 def ensure_not_locked(user: Document) -> None:
-    until = aware(user.get("locked_until"))
+    until = stored_datetime(user.get("locked_until"))
     if until is not None and until > now():
         wait = int((until - now()).total_seconds()) + 1
         raise AccountLocked(f"Too many failed logins; the account is locked until {until.isoformat()}.",
@@ -131,7 +131,7 @@ async def refresh(auth: AuthContext, value: str) -> IssuedTokens:
     if session is None:
         await _refused(auth, presented.session_id, presented.generation, at)
         raise Unauthorized("The refresh token is not valid.", slug="invalid-refresh-token")
-    absolute = aware(session["absolute_expires_at"])
+    absolute = stored_datetime(session["absolute_expires_at"])
     expires = min(cap, absolute) if absolute else cap
     return _issue(auth, session["user_id"], session.get("role", "user"), bool(session.get("email_verified")),
                   session["_id"], successor.value, expires, at)
@@ -143,7 +143,7 @@ async def _refused(auth: AuthContext, session_id: str, generation: int, at: date
         return
     if session.get("revoked_at") is not None:
         raise Unauthorized("This session has ended; log in again.", slug="session-revoked")
-    expires, absolute = aware(session.get("expires_at")), aware(session.get("absolute_expires_at"))
+    expires, absolute = stored_datetime(session.get("expires_at")), stored_datetime(session.get("absolute_expires_at"))
     if (expires and expires <= at) or (absolute and absolute <= at):
         raise Unauthorized("This session has expired; log in again.", slug="session-expired")
     if generation <= int(session.get("generation", 0)):
@@ -171,8 +171,9 @@ async def list_sessions(auth: AuthContext, principal: Principal) -> SessionList:
 def _session_read(doc: Document, principal: Principal) -> SessionRead:
     at = now()
     return SessionRead(
-        id=doc["_id"], created_at=aware(doc["created_at"]) or at, last_used_at=aware(doc.get("last_used_at")),
-        expires_at=min(aware(doc["expires_at"]) or at, aware(doc["absolute_expires_at"]) or at),
+        id=doc["_id"], created_at=stored_datetime(doc["created_at"]) or at,
+        last_used_at=stored_datetime(doc.get("last_used_at")),
+        expires_at=min(stored_datetime(doc["expires_at"]) or at, stored_datetime(doc["absolute_expires_at"]) or at),
         user_agent=doc.get("user_agent"), ip=doc.get("ip"), current=doc["_id"] == principal.session_id,
     )
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from docflow_documents.identifiers import as_datetime
+from docflow_shared.mongo import stored_datetime
 
 Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 
@@ -36,6 +36,6 @@ class CommentRead(BaseModel):
         return cls(
             id=doc["_id"], document_id=doc["document_id"], author_id=doc.get("author_id"),
             author_name=doc.get("author_name") or "", body=doc["body"],
-            created_at=as_datetime(doc["created_at"]),  # type: ignore[arg-type]
-            updated_at=as_datetime(doc.get("updated_at") or doc["created_at"]),  # type: ignore[arg-type]
+            created_at=stored_datetime(doc["created_at"]),  # type: ignore[arg-type]
+            updated_at=stored_datetime(doc.get("updated_at") or doc["created_at"]),  # type: ignore[arg-type]
         )

@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from docflow_documents.identifiers import as_datetime
 from docflow_documents.sharing.schemas import Email
+from docflow_shared.mongo import stored_datetime
 
 
 class ContactCreate(BaseModel):
@@ -29,4 +29,4 @@ class ContactRead(BaseModel):
         person = person or {}
         return cls(id=doc["_id"], user_id=doc["contact_user_id"], email=person.get("email") or doc["email"],
                    full_name=person.get("full_name") or doc.get("full_name", ""),
-                   created_at=as_datetime(doc["created_at"]))  # type: ignore[arg-type]
+                   created_at=stored_datetime(doc["created_at"]))  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from docflow_documents.identifiers import as_datetime
+from docflow_shared.mongo import stored_datetime
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50,
@@ -62,8 +62,8 @@ class DocumentRead(BaseModel):
             id=doc["_id"], owner_id=doc["owner_id"], title=doc["title"], description=doc.get("description", ""),
             content=doc.get("content", ""), status=doc["status"], tags=list(doc.get("tags") or []),
             version=int(doc.get("version", 1)), permission=permission,
-            created_at=as_datetime(doc["created_at"]),  # type: ignore[arg-type]
-            updated_at=as_datetime(doc.get("updated_at") or doc["created_at"]),  # type: ignore[arg-type]
+            created_at=stored_datetime(doc["created_at"]),  # type: ignore[arg-type]
+            updated_at=stored_datetime(doc.get("updated_at") or doc["created_at"]),  # type: ignore[arg-type]
         )
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from docflow_documents.identifiers import as_datetime
+from docflow_shared.mongo import stored_datetime
 
 
 class FileRead(BaseModel):
@@ -26,8 +26,8 @@ class FileRead(BaseModel):
         return cls(
             id=doc["_id"], document_id=doc["document_id"], name=doc["name"], size=int(doc["size"]),
             content_type=doc["content_type"], sha256=doc["sha256"], uploaded_by=doc.get("uploaded_by", ""),
-            created_at=as_datetime(doc["created_at"]),  # type: ignore[arg-type]
-            updated_at=as_datetime(doc.get("updated_at") or doc["created_at"]),  # type: ignore[arg-type]
+            created_at=stored_datetime(doc["created_at"]),  # type: ignore[arg-type]
+            updated_at=stored_datetime(doc.get("updated_at") or doc["created_at"]),  # type: ignore[arg-type]
         )
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from docflow_documents.identifiers import as_datetime
+from docflow_shared.mongo import stored_datetime
 
 Email = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=3, max_length=254,
                                           pattern=r"^[^@\s]+@[^@\s]+$")]
@@ -63,5 +63,5 @@ class InboxItemRead(BaseModel):
             sender_id=doc.get("sender_id", ""), sender_name=doc.get("sender_name", ""),
             sender_email=doc.get("sender_email", ""), permission=doc.get("permission"),
             request_id=doc.get("request_id"), message=doc.get("message", ""), archived=bool(doc.get("archived")),
-            created_at=as_datetime(doc["created_at"]),  # type: ignore[arg-type]
+            created_at=stored_datetime(doc["created_at"]),  # type: ignore[arg-type]
         )

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from docflow_documents.identifiers import as_datetime
+from docflow_shared.mongo import stored_datetime
 
 
 class VersionRead(BaseModel):
@@ -26,7 +26,7 @@ class VersionRead(BaseModel):
         return cls(
             number=int(doc["number"]), document_id=doc["document_id"], title=doc["title"],
             description=doc.get("description", ""), content=doc.get("content", ""), sha256=doc["sha256"],
-            created_at=as_datetime(doc["created_at"]),  # type: ignore[arg-type]
-            replaced_at=as_datetime(doc["replaced_at"]),  # type: ignore[arg-type]
+            created_at=stored_datetime(doc["created_at"]),  # type: ignore[arg-type]
+            replaced_at=stored_datetime(doc["replaced_at"]),  # type: ignore[arg-type]
             replaced_by=doc.get("replaced_by", ""),
         )

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel
 
-
-def as_datetime(value: Any) -> datetime | None:
-    """Times as stored: datetimes, epoch seconds, or the text some MongoDB-wire servers return."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, int | float):
-        moment = datetime.fromtimestamp(float(value), UTC)
-    else:
-        moment = datetime.fromisoformat(str(value))
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+from docflow_shared.mongo import stored_datetime
 
 
 class DeliveryStatus(StrEnum):
@@ -61,9 +50,9 @@ class DeliveryRead(BaseModel):
             status=DeliveryStatus(doc["status"]),
             attempts=int(doc.get("attempts", 0) or 0),
             last_error=doc.get("last_error"),
-            created_at=as_datetime(doc["created_at"]),
-            updated_at=as_datetime(doc.get("updated_at")),
-            next_attempt_at=as_datetime(doc.get("next_attempt_at")) if doc["status"] in OPEN_STATUSES else None,
-            sent_at=as_datetime(doc.get("sent_at")),
-            failed_at=as_datetime(doc.get("failed_at")),
+            created_at=stored_datetime(doc["created_at"]),
+            updated_at=stored_datetime(doc.get("updated_at")),
+            next_attempt_at=stored_datetime(doc.get("next_attempt_at")) if doc["status"] in OPEN_STATUSES else None,
+            sent_at=stored_datetime(doc.get("sent_at")),
+            failed_at=stored_datetime(doc.get("failed_at")),
         )
