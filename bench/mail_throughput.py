@@ -3,12 +3,13 @@ loop sending the same messages to the same sink in the same run.
 
 The sink is ``python -m docflow_mail.sink`` in its own process (it writes each message to an
 .eml file). The baseline opens as many connections as the service's pool (MAIL_SMTP_POOL_SIZE)
-and sends pre-rendered messages over them; the service is fed events as fast as the broker
-confirms them, and its rate counts from the first publish to the last message on disk. Both
-sides learn that a message is on disk from the line the sink prints for it (listing a folder of
-thousands of files every few milliseconds would tax only the side still running). After a
-service round the bench waits until the service's outbox is empty, so its leftover work (the
-mail.sent relay) never runs during the bare round. Both sides use BENCH_MAIL_POOL connections (4).
+and sends pre-rendered messages over them; the service drains a queue of events published while
+it was stopped, so neither side's input is prepared on the clock. Both rates run from the first
+message on disk to the last, and both sides learn that a message is on disk from the line the
+sink prints for it (listing a folder of thousands of files every few milliseconds would tax only
+the side still running). After a service round the bench waits until the service's outbox is
+empty, so its leftover work (the mail.sent relay) never runs during the bare round. Both sides
+use BENCH_MAIL_POOL connections (4).
 Target (issue 3): service ≥ 0.7× the bare loop.
 Run: python -m bench.mail_throughput [--messages 1000] [--rounds 2]
 """
@@ -67,29 +68,32 @@ def rendered_messages(n: int) -> list[tuple[str, bytes]]:
 
 
 class SinkLog:
-    """Counts the messages the sink has kept, from the line it prints for each, and notes when
-    the last one came: the same cheap check for both sides (no directory listings)."""
+    """Notes when each message was kept, from the line the sink prints for it: the same cheap
+    check for both sides (no directory listings)."""
 
     def __init__(self, stream: IO[bytes]) -> None:
-        self.count = 0
-        self.last_at = 0.0
+        self.arrivals: list[float] = []
         self._reader = threading.Thread(target=self._read, args=(stream,), daemon=True)
         self._reader.start()
+
+    @property
+    def count(self) -> int:
+        return len(self.arrivals)
 
     def _read(self, stream: IO[bytes]) -> None:
         for line in stream:
             if line.startswith(b"mail to "):
-                self.last_at = time.perf_counter()
-                self.count += 1
+                self.arrivals.append(time.perf_counter())
 
-    async def wait_count(self, target: int, timeout: float = 180) -> float:
-        """Waits until ``target`` messages were kept; returns when the last of them was."""
+    async def rate(self, start: int, n: int, timeout: float = 180) -> float:
+        """Waits until messages ``start`` .. ``start + n - 1`` were kept; returns their rate from
+        the first of them to the last."""
         deadline = time.monotonic() + timeout
-        while self.count < target:
+        while self.count < start + n:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.count} of {target} messages arrived")
+                raise TimeoutError(f"{self.count - start} of {n} messages arrived")
             await asyncio.sleep(0.005)
-        return self.last_at
+        return (n - 1) / (self.arrivals[start + n - 1] - self.arrivals[start])
 
 
 async def bare_round(port: int, sink: SinkLog, n: int) -> float:
@@ -104,15 +108,16 @@ async def bare_round(port: int, sink: SinkLog, n: int) -> float:
             await client.sendmail("no-reply@docflow.local", [recipient], message)
         await client.quit()
 
-    started = time.perf_counter()
     await asyncio.gather(*(loop() for _ in range(POOL)))
-    finished = await sink.wait_count(start_count + n)
-    return n / (finished - started)
+    return await sink.rate(start_count, n)
 
 
 async def service_round(stack, sink: SinkLog, n: int) -> float:  # type: ignore[no-untyped-def]
+    """The events wait in the service's queue while it is stopped, as the bare loop's messages
+    wait rendered in a list: the publisher's work stays out of the measured time."""
     bus = await publisher(stack)
     try:
+        stack.processes["mail"].stop()
         start_count = sink.count
         events = [new_event(welcome(f"svc-{uuid.uuid4().hex[:10]}@bench.kz"), producer="auth") for _ in range(n)]
         pending = iter(events)
@@ -121,12 +126,11 @@ async def service_round(stack, sink: SinkLog, n: int) -> float:  # type: ignore[
             for event in pending:
                 await bus.publish(event)
 
-        started = time.perf_counter()
         await asyncio.gather(*(feed() for _ in range(32)))
-        finished = await sink.wait_count(start_count + n)
-        return n / (finished - started)
     finally:
         await bus.close()
+    await asyncio.to_thread(stack.processes["mail"].start)
+    return await sink.rate(start_count, n)
 
 
 async def settle(stack) -> None:  # type: ignore[no-untyped-def]

@@ -42,6 +42,12 @@ def _header(value: str) -> str:
     value = " ".join(value.split())
     if value.isascii():
         return value
+    return _encoded_header(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _encoded_header(value: str) -> str:
+    """Subjects repeat (one per template, locale and document title): encoded once each."""
     return Header(value, "utf-8", maxlinelen=76).encode(linesep=CRLF)
 
 

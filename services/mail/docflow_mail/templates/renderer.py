@@ -59,6 +59,9 @@ class TemplateRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            # templates change with a deployment (or a restart after editing MAIL_TEMPLATES_DIR),
+            # not while the service runs: no file checks on every message
+            auto_reload=False,
         )
         self.env.filters["datetime"] = format_datetime
         self.inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
