@@ -31,18 +31,10 @@ from typing import Any
 import aiohttp
 from argon2 import PasswordHasher
 
-from bench.stack import bench_stack, save
+from bench.stack import TICKS, bench_stack, process_cpu_seconds, save
 from docflow_auth.settings import AuthSettings
 
 PASSWORD = "Bench-Lantern-2026"
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """utime + stime of a process (all its threads)."""
-    with open(f"/proc/{pid}/stat") as handle:
-        fields = handle.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def machine_busy_seconds() -> float:

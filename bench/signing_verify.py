@@ -33,19 +33,11 @@ from asn1crypto import cms
 from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
 from pyhanko_certvalidator import ValidationContext
 
-from bench.stack import bench_stack, save
+from bench.stack import bench_stack, process_cpu_seconds, save
 from docflow_shared.testing.issuer import LocalIssuer
 from docflow_signing.crypto.devca import Issued, create_ca, issue_user_certificate, sign_detached
 
-TICKS = os.sysconf("SC_CLK_TCK")
 FILE_BYTES = 64 * 1024
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """utime + stime of a process (all its threads)."""
-    with open(f"/proc/{pid}/stat") as handle:
-        fields = handle.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 async def bare_pyhanko(ca: Issued, content: bytes, signature: bytes, seconds: float) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,25 @@ from docflow_shared.devstack import EmbeddedMongo, Stack, ensure_rabbitmq, free_
 from docflow_shared.testing.servers import delete_broker_namespace
 
 RESULTS = Path(__file__).resolve().parent / "results"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class BenchStack(Stack):
+    """A stack that also knows the embedded database's process (None with MONGODB_URL)."""
+
+    database_pid: int | None = None
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (all its threads)."""
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 @contextlib.contextmanager
-def bench_stack(services: tuple[str, ...], **extra_env: str) -> Iterator[Stack]:
+def bench_stack(services: tuple[str, ...], **extra_env: str) -> Iterator[BenchStack]:
     run = uuid.uuid4().hex[:8]
     tmp = Path(tempfile.mkdtemp(prefix="docflow-bench-"))
     amqp = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -35,7 +51,8 @@ def bench_stack(services: tuple[str, ...], **extra_env: str) -> Iterator[Stack]:
     env = {**os.environ, "MONGODB_URL": mongo_url, "MONGODB_DB_PREFIX": f"b{run}_", "AMQP_URL": amqp,
            "BROKER_NAMESPACE": f"b{run}.", "DATA_DIR": str(tmp / "data"), "LOG_LEVEL": "WARNING",
            "GATEWAY_RATE_LIMIT_ENABLED": "false", **extra_env}
-    stack = Stack(env=env, ports={name: free_port() for name in services}, only=services, log_dir=tmp)
+    stack = BenchStack(env=env, ports={name: free_port() for name in services}, only=services, log_dir=tmp,
+                       database_pid=mongo.process.pid if mongo is not None and mongo.process else None)
     try:
         stack.start()
         yield stack
