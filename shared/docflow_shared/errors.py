@@ -61,6 +61,10 @@ class NotFound(DocFlowError):
     status, title, slug = 404, "Not found", "not-found"
 
 
+class RequestTimeout(DocFlowError):
+    status, title, slug = 408, "Request timeout", "request-timeout"
+
+
 class Conflict(DocFlowError):
     status, title, slug = 409, "Conflict", "conflict"
 

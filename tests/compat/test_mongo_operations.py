@@ -155,6 +155,14 @@ class TestConditionalWrites:
         later = {"_id": "p", "event_us": {"$lte": 9}, "deleted": {"$ne": True}}
         assert (await db.people.update_one(later, {"$set": {"event_us": 9}})).matched_count == 0
 
+    async def test_delete_guarded_by_an_epoch_float_written_by_update(self, db: AsyncDatabase[Document]) -> None:
+        """The upload sweeper takes an idle upload by the refresh time it read (documents)."""
+        await db.uploads.insert_one({"_id": "u", "touched_at": 1_790_000_000.123456})
+        await db.uploads.update_one({"_id": "u"}, {"$set": {"touched_at": 1_790_000_100.654321}})
+        [idle] = await db.uploads.find({"touched_at": {"$lt": 1_790_000_200.0}}).sort("touched_at", 1).to_list()
+        assert (await db.uploads.delete_one({"_id": "u", "touched_at": 1_790_000_000.123456})).deleted_count == 0
+        assert (await db.uploads.delete_one({"_id": "u", "touched_at": idle["touched_at"]})).deleted_count == 1
+
     async def test_conditional_upsert_orders_by_an_integer_age(self, db: AsyncDatabase[Document]) -> None:
         async def apply(name: str, age: int) -> bool:
             try:

@@ -44,7 +44,7 @@ class DocumentsContext:
         self.inbox_repository = InboxRepository(db)
         self.comment_repository = CommentRepository(db)
         self.contact_repository = ContactRepository(db)
-        self.blobs = BlobStore(db, keyring)
+        self.blobs = BlobStore(db, keyring, upload_idle_seconds=settings.upload_idle_seconds)
 
         self.users = UserDirectory(self.user_repository)
         self.access = AccessPolicy(self.document_repository, self.share_repository)

@@ -33,6 +33,10 @@ class DocumentsSettings(ServiceSettings):
     zip_max_ratio: float = 100.0
     zip_max_total_mb: float = 1024.0
     zip_max_directory_mb: float = 32.0
+    # an upload that stores nothing for this long is dropped, and what a process that died
+    # mid-upload left behind is removed; the sweep runs every upload_sweep_seconds
+    upload_idle_seconds: float = Field(900.0, gt=0)
+    upload_sweep_seconds: float = Field(300.0, gt=0)
     shared_scope_limit: int = 5_000
     page_limit_max: int = 100
 

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -31,8 +32,15 @@ from docflow_documents.files.crypto import (
 logger = logging.getLogger(__name__)
 
 BUCKET = "fs"
+# one entry per upload being stored, from its first chunk until its file record exists: what a
+# process that died mid-upload leaves there tells the sweeper which chunks nobody will finish
+UPLOADS = "uploads"
 READ_WINDOW = 4
 WRITE_BATCH = 4
+
+
+class UploadExpired(Exception):
+    """The upload stalled for so long that the sweeper took its chunks."""
 
 
 class BlobWriter:
@@ -43,11 +51,13 @@ class BlobWriter:
     whatever the file size (pymongo's own GridIn would hold up to 48 MB before writing).
     """
 
-    def __init__(self, db: AsyncDatabase[dict[str, Any]], file_id: str, keyring: KeyRing,
-                 metadata: dict[str, Any]) -> None:
-        self._chunks = db[f"{BUCKET}.chunks"]
-        self._files = db[f"{BUCKET}.files"]
-        self._bucket = AsyncGridFSBucket(db, bucket_name=BUCKET)
+    def __init__(self, store: BlobStore, file_id: str, keyring: KeyRing, metadata: dict[str, Any], *,
+                 touch_seconds: float) -> None:
+        self._store = store
+        self._chunks = store.chunks
+        self._files = store.files
+        self._touch_seconds = touch_seconds
+        self._touched = 0.0
         self.file_id = file_id
         self._cipher, self.key = ChunkCipher.new(file_id, keyring)
         self._metadata = metadata
@@ -81,6 +91,7 @@ class BlobWriter:
         self._buffer.clear()
         await self._send(force=True)
         await self._settle()
+        await self._touch(force=True)  # the file record follows well within the idle limit
         await self._files.insert_one({
             "_id": self.file_id, "length": self.size + self._index * TAG_SIZE, "chunkSize": SEALED_CHUNK_SIZE,
             "uploadDate": datetime.now(UTC), "filename": self.file_id, "metadata": self._metadata,
@@ -97,8 +108,26 @@ class BlobWriter:
             return
         batch, self._batch = self._batch, []
         await self._settle()
-        self._started = True
+        if not self._started:
+            await self._store.uploads.insert_one({"_id": self.file_id, "touched_at": time.time()})
+            self._touched = time.monotonic()
+            self._started = True
+        else:
+            await self._touch()
         self._pending = asyncio.ensure_future(self._chunks.insert_many(batch, ordered=True))
+
+    async def _touch(self, *, force: bool = False) -> None:
+        """Tell the sweeper this upload is alive; fails when it was already swept."""
+        if not force and time.monotonic() - self._touched < self._touch_seconds:
+            return
+        touched = await self._store.uploads.update_one({"_id": self.file_id}, {"$set": {"touched_at": time.time()}})
+        if touched.matched_count == 0:
+            raise UploadExpired(self.file_id)
+        self._touched = time.monotonic()
+
+    async def release(self) -> None:
+        """The file record is stored: the content is no longer the sweeper's business."""
+        await self._store.uploads.delete_one({"_id": self.file_id})
 
     async def _settle(self) -> None:
         if self._pending is not None:
@@ -116,35 +145,57 @@ class BlobWriter:
             self._pending = None
         if not self._started:
             return
-        try:
-            await self._chunks.delete_many({"files_id": self.file_id})
-            return
-        except OperationFailure:
-            # Some MongoDB-compatible servers delete chunks only through their fs.files entry.
-            pass
-        with contextlib.suppress(OperationFailure):
-            await self._files.insert_one({"_id": self.file_id, "length": 0, "chunkSize": SEALED_CHUNK_SIZE,
-                                          "uploadDate": datetime.now(UTC), "filename": self.file_id})
-        with contextlib.suppress(NoFile, OperationFailure):
-            await self._bucket.delete(self.file_id)
+        await self._store.remove_content(self.file_id)
+        await self.release()
 
 
 class BlobStore:
     """GridFS bucket of sealed chunks; only this class touches ``fs.files`` / ``fs.chunks``."""
 
-    def __init__(self, db: AsyncDatabase[dict[str, Any]], keyring: KeyRing) -> None:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], keyring: KeyRing, *,
+                 upload_idle_seconds: float = 900.0) -> None:
         self.keyring = keyring
-        self._db = db
+        self.upload_idle_seconds = upload_idle_seconds
         self._bucket = AsyncGridFSBucket(db, bucket_name=BUCKET, chunk_size_bytes=SEALED_CHUNK_SIZE)
-        self._chunks = db[f"{BUCKET}.chunks"]
-        self._files = db[f"{BUCKET}.files"]
+        self.chunks = db[f"{BUCKET}.chunks"]
+        self.files = db[f"{BUCKET}.files"]
+        self.uploads = db[UPLOADS]
 
     async def create_indexes(self) -> None:
-        await self._chunks.create_index([("files_id", 1), ("n", 1)], unique=True)
-        await self._files.create_index([("filename", 1), ("uploadDate", 1)])
+        await self.chunks.create_index([("files_id", 1), ("n", 1)], unique=True)
+        await self.files.create_index([("filename", 1), ("uploadDate", 1)])
+        await self.uploads.create_index([("touched_at", 1)])
 
     def writer(self, file_id: str, metadata: dict[str, Any]) -> BlobWriter:
-        return BlobWriter(self._db, file_id, self.keyring, metadata)
+        # an upload that receives data says so a few times per idle limit
+        return BlobWriter(self, file_id, self.keyring, metadata, touch_seconds=self.upload_idle_seconds / 4)
+
+    async def idle_uploads(self, *, limit: int = 100) -> list[dict[str, Any]]:
+        """Uploads that have not stored a chunk for longer than the idle limit."""
+        before = time.time() - self.upload_idle_seconds
+        return await self.uploads.find({"touched_at": {"$lt": before}}).sort("touched_at", 1).limit(limit).to_list()
+
+    async def take_idle_upload(self, upload: dict[str, Any]) -> bool:
+        """Claim an idle upload for removal; False when it stored something meanwhile or another
+        replica took it."""
+        taken = await self.uploads.delete_one({"_id": upload["_id"], "touched_at": upload["touched_at"]})
+        return taken.deleted_count == 1
+
+    async def remove_content(self, file_id: str) -> None:
+        """Remove a file's chunks and its ``fs.files`` entry, whichever of them exist."""
+        try:
+            await self._bucket.delete(file_id)  # the entry, then every chunk
+            return
+        except NoFile:
+            return  # no entry, and the chunks are gone
+        except OperationFailure:
+            # Some MongoDB-compatible servers delete chunks only through their fs.files entry.
+            pass
+        with contextlib.suppress(OperationFailure):
+            await self.files.insert_one({"_id": file_id, "length": 0, "chunkSize": SEALED_CHUNK_SIZE,
+                                         "uploadDate": datetime.now(UTC), "filename": file_id})
+        with contextlib.suppress(NoFile, OperationFailure):
+            await self._bucket.delete(file_id)
 
     async def read(self, file_id: str, key: FileKey, size: int, start: int, end: int) -> AsyncIterator[bytes]:
         """Plaintext bytes ``start``..``end`` (inclusive), decrypting only the chunks needed.
@@ -161,7 +212,7 @@ class BlobStore:
                 return None
             high = min(last, low + READ_WINDOW - 1)
             query = {"files_id": file_id, "n": {"$gte": low, "$lte": high}}
-            return asyncio.ensure_future(self._chunks.find(query, {"n": 1, "data": 1}).sort("n", 1).to_list())
+            return asyncio.ensure_future(self.chunks.find(query, {"n": 1, "data": 1}).sort("n", 1).to_list())
 
         n = first
         pending = fetch(first)
@@ -191,4 +242,4 @@ class BlobStore:
             pass
 
     async def exists(self, file_id: str) -> bool:
-        return await self._files.find_one({"_id": file_id}, {"_id": 1}) is not None
+        return await self.files.find_one({"_id": file_id}, {"_id": 1}) is not None

@@ -35,6 +35,10 @@ class FileRepository:
     async def get(self, document_id: str, file_id: str) -> Doc | None:
         return await self.files.find_one({"_id": file_id, "document_id": document_id, "deleted_at": {"$eq": None}})
 
+    async def recorded(self, file_id: str) -> bool:
+        """Whether a file record exists, deleted or not."""
+        return await self.files.find_one({"_id": file_id}, {"_id": 1}) is not None
+
     async def page(self, document_id: str, cursor: str | None, limit: int) -> list[Doc]:
         where = {"document_id": document_id, "deleted_at": {"$eq": None}, **after_cursor(cursor)}
         return await self.files.find(where, PUBLIC).sort(SORT).limit(limit).to_list()

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from pymongo.errors import PyMongoError
+
 from docflow_documents.documents.access import AccessPolicy
 from docflow_documents.documents.service import MakeEvent
 from docflow_documents.files import events
-from docflow_documents.files.blob_store import BlobStore, BlobWriter
+from docflow_documents.files.blob_store import BlobStore, BlobWriter, UploadExpired
 from docflow_documents.files.content_type import detect_content_type
 from docflow_documents.files.crypto import FileKey
 from docflow_documents.files.multipart_upload import MultipartFileReader
@@ -20,12 +25,14 @@ from docflow_documents.files.schemas import FileRead, FileUpdate, FileUploaded, 
 from docflow_documents.files.zip_listing import ZipLimits, list_zip
 from docflow_documents.identifiers import checked_id, new_id, stamp
 from docflow_documents.paging import next_cursor, sort_key
-from docflow_shared.errors import NotFound, PayloadTooLarge, Unprocessable, field_error
+from docflow_shared.errors import NotFound, PayloadTooLarge, RequestTimeout, Unprocessable, field_error
 from docflow_shared.outbox import retry_stale
 from docflow_shared.pagination import Page
 
 MULTIPART_SLACK = 64 * 1024
 DRAIN_LIMIT = 64 * 1024 * 1024
+
+logger = logging.getLogger(__name__)
 
 
 class _TooLarge(Exception):
@@ -69,8 +76,10 @@ class FileService:
         try:
             await self.files.insert(record, [self.event(events.added(record))])
         except BaseException:
-            await self.blobs.delete(file_id)
+            await writer.abort()
             raise
+        with contextlib.suppress(PyMongoError):  # else the sweeper finds the record and keeps the content
+            await writer.release()
         duplicates = await self.files.same_content(doc["owner_id"], record["sha256"], file_id)
         return FileUploaded(**FileRead.from_doc(record).model_dump(),
                             duplicates=[FileRead.from_doc(d) for d in duplicates])
@@ -89,6 +98,10 @@ class FileService:
             await writer.abort()
             await reader.drain(DRAIN_LIMIT)
             raise self._too_large() from None
+        except UploadExpired:
+            await writer.abort()
+            raise RequestTimeout("The upload stalled for too long and was dropped; send the file again.",
+                                 slug="upload-stalled") from None
         except BaseException:
             await writer.abort()
             raise
@@ -182,6 +195,21 @@ class FileService:
     async def drop_content(self, file_id: str) -> None:
         await self.blobs.delete(file_id)
 
+    async def sweep_idle_uploads(self) -> int:
+        """Remove what uploads left behind when their process died or their client went quiet
+        for longer than the idle limit; returns how many were removed."""
+        removed = 0
+        for upload in await self.blobs.idle_uploads():
+            if not await self.blobs.take_idle_upload(upload):
+                continue
+            if await self.files.recorded(upload["_id"]):
+                continue  # stored in full; only the end of its upload was not noted
+            await self.blobs.remove_content(upload["_id"])
+            removed += 1
+        if removed:
+            logger.info("removed the content of %d abandoned uploads", removed)
+        return removed
+
     async def zip_entries(self, *, user_id: str, document_id: str, file_id: str) -> ZipListingRead:
         await self.access.resolve(document_id, user_id)
         doc = await self._file(document_id, file_id)
@@ -196,3 +224,16 @@ class FileService:
             file_id=doc["_id"], total_size=listing.total_size, total_compressed_size=listing.total_compressed_size,
             entries=[ZipEntryRead(**entry.__dict__) for entry in listing.entries],
         )
+
+
+async def run_upload_sweeper(files: FileService, *, every_seconds: float) -> None:
+    """Every ``every_seconds``, sweep abandoned uploads (safe with several replicas: each upload
+    is taken by one guarded delete)."""
+    while True:
+        try:
+            await files.sweep_idle_uploads()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("upload sweep failed; retrying on the next pass")
+        await asyncio.sleep(every_seconds)
