@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,9 @@ def bench_stack(services: tuple[str, ...], **extra_env: str) -> Iterator[BenchSt
         yield stack
     finally:
         stack.stop()
-        asyncio.run(delete_broker_namespace(amqp, f"b{run}."))
+        # in a thread of its own: the caller may be inside a running event loop
+        with ThreadPoolExecutor(1) as worker:
+            worker.submit(asyncio.run, delete_broker_namespace(amqp, f"b{run}.")).result()
         if mongo is not None:
             mongo.stop()
         shutil.rmtree(tmp, ignore_errors=True)
