@@ -59,9 +59,9 @@ class TemplateRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
-            # templates change with a deployment (or a restart after editing MAIL_TEMPLATES_DIR),
-            # not while the service runs: no file checks on every message
-            auto_reload=False,
+            # the built-in templates change only with a deployment: no file checks per message
+            # unless an operator keeps overrides, whose fixes count from the next message
+            auto_reload=bool(extra_dir),
         )
         self.env.filters["datetime"] = format_datetime
         self.inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
