@@ -91,7 +91,9 @@ class BlobWriter:
         self._buffer.clear()
         await self._send(force=True)
         await self._settle()
-        await self._touch(force=True)  # the file record follows well within the idle limit
+        # still ours (refreshed within a quarter of the idle limit, or now): the entry and the file
+        # record follow well before the sweeper could take it
+        await self._touch()
         await self._files.insert_one({
             "_id": self.file_id, "length": self.size + self._index * TAG_SIZE, "chunkSize": SEALED_CHUNK_SIZE,
             "uploadDate": datetime.now(UTC), "filename": self.file_id, "metadata": self._metadata,
@@ -116,9 +118,9 @@ class BlobWriter:
             await self._touch()
         self._pending = asyncio.ensure_future(self._chunks.insert_many(batch, ordered=True))
 
-    async def _touch(self, *, force: bool = False) -> None:
+    async def _touch(self) -> None:
         """Tell the sweeper this upload is alive; fails when it was already swept."""
-        if not force and time.monotonic() - self._touched < self._touch_seconds:
+        if time.monotonic() - self._touched < self._touch_seconds:
             return
         touched = await self._store.uploads.update_one({"_id": self.file_id}, {"$set": {"touched_at": time.time()}})
         if touched.matched_count == 0:
