@@ -4,7 +4,8 @@ token verifier; plus readiness."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from pymongo import AsyncMongoClient
@@ -16,6 +17,8 @@ from docflow_shared.mongo import Document, create_client, ping
 from docflow_shared.outbox import Outbox, OutboxRelay
 from docflow_shared.settings import ServiceSettings
 from docflow_shared.tokens import AccessTokenVerifier, JWKSCache
+
+logger = logging.getLogger(__name__)
 
 
 class ServiceRuntime:
@@ -52,6 +55,12 @@ class ServiceRuntime:
     def subscribe(self, event_type: str, handler: Handler) -> None:
         self.bus.subscribe(event_type, handler)
 
+    def every(self, seconds: float, work: Callable[[], Awaitable[object]], *, name: str) -> None:
+        """Run ``work`` now and then every ``seconds`` until the service stops; a failed pass is
+        logged and the next one runs on time. With several replicas, ``work`` must be safe to run
+        in each (guarded writes)."""
+        self.add_task(asyncio.create_task(_repeat(work, seconds, name), name=name))
+
     def add_task(self, task: asyncio.Task[Any] | None) -> None:
         if task is not None:
             self._tasks.append(task)
@@ -75,3 +84,14 @@ class ServiceRuntime:
             "database": "up" if database else "down",
             "broker": "up" if self.bus.connected else "down",
         }
+
+
+async def _repeat(work: Callable[[], Awaitable[object]], seconds: float, name: str) -> None:
+    while True:
+        try:
+            await work()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("%s pass failed; retrying on the next one", name)
+        await asyncio.sleep(seconds)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,7 +12,6 @@ from docflow_documents.context import OUTBOX_COLLECTIONS, DocumentsContext
 from docflow_documents.documents import handlers as document_handlers
 from docflow_documents.files import handlers as file_handlers
 from docflow_documents.files.crypto import KeyRing
-from docflow_documents.files.service import run_upload_sweeper
 from docflow_documents.memory import keep_large_buffers_out_of_the_heap
 from docflow_documents.settings import DocumentsSettings
 from docflow_documents.sharing import handlers as sharing_handlers
@@ -41,8 +39,8 @@ def create_app(settings: DocumentsSettings | None = None) -> FastAPI:
             for event_type, handler in module.subscriptions(ctx).items():
                 runtime.subscribe(event_type, handler)
         await runtime.start()
-        runtime.add_task(asyncio.create_task(
-            run_upload_sweeper(ctx.files, every_seconds=settings.upload_sweep_seconds), name="upload-sweeper"))
+        # each idle upload is taken by one guarded delete: safe in every replica
+        runtime.every(settings.upload_sweep_seconds, ctx.files.sweep_idle_uploads, name="upload-sweeper")
         try:
             yield
         finally:

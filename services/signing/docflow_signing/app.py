@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +20,6 @@ from docflow_signing.crypto.trust import TrustStore
 from docflow_signing.projection.handlers import ProjectionHandlers
 from docflow_signing.projection.repository import ProjectionRepository
 from docflow_signing.requests.repository import REQUESTS, SignatureRequestRepository
-from docflow_signing.requests.scheduler import run_scheduler
 from docflow_signing.requests.service import SignatureRequestService
 from docflow_signing.settings import SigningSettings
 from docflow_signing.signatures.repository import SIGNATURES, SignatureRepository
@@ -75,9 +73,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.runtime = runtime
     app.state.services = services
     await runtime.start()
-    runtime.add_task(asyncio.create_task(
-        run_scheduler(services.requests, tick_seconds=settings.scheduler_tick_seconds), name="signing-scheduler"
-    ))
+    # expiry, reminders and settling of requests: each transition is an outbox_rev-guarded
+    # update, so with several replicas one wins it and the others skip
+    runtime.every(settings.scheduler_tick_seconds, services.requests.tick, name="signing-scheduler")
     try:
         yield
     finally:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -21,7 +20,7 @@ from docflow_documents.files.multipart_upload import MultipartFileReader
 from docflow_documents.files.naming import content_disposition, sanitize_filename
 from docflow_documents.files.ranges import parse_range
 from docflow_documents.files.repository import FileRepository
-from docflow_documents.files.schemas import FileRead, FileUpdate, FileUploaded, ZipEntryRead, ZipListingRead
+from docflow_documents.files.schemas import FileRead, FileUpdate, FileUploaded, ZipListingRead
 from docflow_documents.files.zip_listing import ZipLimits, list_zip
 from docflow_documents.identifiers import checked_id, new_id, stamp
 from docflow_documents.paging import next_cursor, sort_key
@@ -204,7 +203,7 @@ class FileService:
                 continue
             if await self.files.recorded(upload["_id"]):
                 continue  # stored in full; only the end of its upload was not noted
-            await self.blobs.remove_content(upload["_id"])
+            await self.blobs.delete(upload["_id"])
             removed += 1
         if removed:
             logger.info("removed the content of %d abandoned uploads", removed)
@@ -222,18 +221,5 @@ class FileService:
         listing = await list_zip(read, size, self.zip_limits)
         return ZipListingRead(
             file_id=doc["_id"], total_size=listing.total_size, total_compressed_size=listing.total_compressed_size,
-            entries=[ZipEntryRead(**entry.__dict__) for entry in listing.entries],
+            entries=listing.entries,
         )
-
-
-async def run_upload_sweeper(files: FileService, *, every_seconds: float) -> None:
-    """Every ``every_seconds``, sweep abandoned uploads (safe with several replicas: each upload
-    is taken by one guarded delete)."""
-    while True:
-        try:
-            await files.sweep_idle_uploads()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("upload sweep failed; retrying on the next pass")
-        await asyncio.sleep(every_seconds)
