@@ -45,17 +45,24 @@ class User:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-@pytest.fixture(scope="session")
-def documents_service(platform_env: dict[str, str], local_issuer: LocalIssuer,
-                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def start_documents(platform_env: dict[str, str], local_issuer: LocalIssuer,
+                    tmp_path_factory: pytest.TempPathFactory, **settings: str) -> Stack:
+    """The documents service as a process of its own, on the tests' database and broker."""
     env = {
         **platform_env,
         "JWKS_URL": local_issuer.jwks_url,
         "DOCUMENTS_MAX_UPLOAD_MB": str(MAX_UPLOAD_MB),
         "DOCUMENTS_ZIP_MAX_ENTRIES": str(ZIP_MAX_ENTRIES),
+        **settings,
     }
     logs = Path(tmp_path_factory.mktemp("documents-logs"))
-    stack = Stack(env=env, ports={"documents": free_port()}, only=("documents",), log_dir=logs).start()
+    return Stack(env=env, ports={"documents": free_port()}, only=("documents",), log_dir=logs).start()
+
+
+@pytest.fixture(scope="session")
+def documents_service(platform_env: dict[str, str], local_issuer: LocalIssuer,
+                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    stack = start_documents(platform_env, local_issuer, tmp_path_factory)
     yield stack
     stack.stop()
 

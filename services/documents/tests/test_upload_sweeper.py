@@ -11,16 +11,17 @@ import asyncio
 import os
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
-from docflow_shared.devstack import Stack, free_port
+from docflow_shared.devstack import Stack
 from docflow_shared.mongo import Document
 from docflow_shared.testing.issuer import LocalIssuer
+
+from .conftest import start_documents
 
 IDLE_SECONDS = 2.0
 SWEEP_SECONDS = 0.5
@@ -33,15 +34,9 @@ Eventually = Callable[..., Awaitable[None]]
 @pytest.fixture(scope="module")
 def sweeping_service(platform_env: dict[str, str], local_issuer: LocalIssuer,
                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    env = {
-        **platform_env,
-        "JWKS_URL": local_issuer.jwks_url,
-        "DOCUMENTS_MAX_UPLOAD_MB": "64",
-        "DOCUMENTS_UPLOAD_IDLE_SECONDS": str(IDLE_SECONDS),
-        "DOCUMENTS_UPLOAD_SWEEP_SECONDS": str(SWEEP_SECONDS),
-    }
-    logs = Path(tmp_path_factory.mktemp("sweeper-logs"))
-    stack = Stack(env=env, ports={"documents": free_port()}, only=("documents",), log_dir=logs).start()
+    stack = start_documents(platform_env, local_issuer, tmp_path_factory, DOCUMENTS_MAX_UPLOAD_MB="64",
+                            DOCUMENTS_UPLOAD_IDLE_SECONDS=str(IDLE_SECONDS),
+                            DOCUMENTS_UPLOAD_SWEEP_SECONDS=str(SWEEP_SECONDS))
     yield stack
     stack.stop()
 

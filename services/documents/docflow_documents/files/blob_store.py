@@ -147,7 +147,7 @@ class BlobWriter:
             self._pending = None
         if not self._started:
             return
-        await self._store.remove_content(self.file_id)
+        await self._store.delete(self.file_id)
         await self.release()
 
 
@@ -183,7 +183,7 @@ class BlobStore:
         taken = await self.uploads.delete_one({"_id": upload["_id"], "touched_at": upload["touched_at"]})
         return taken.deleted_count == 1
 
-    async def remove_content(self, file_id: str) -> None:
+    async def delete(self, file_id: str) -> None:
         """Remove a file's chunks and its ``fs.files`` entry, whichever of them exist."""
         try:
             await self._bucket.delete(file_id)  # the entry, then every chunk
@@ -236,12 +236,6 @@ class BlobStore:
         finally:
             if pending is not None:
                 pending.cancel()
-
-    async def delete(self, file_id: str) -> None:
-        try:
-            await self._bucket.delete(file_id)
-        except (NoFile, OperationFailure):
-            pass
 
     async def exists(self, file_id: str) -> bool:
         return await self.files.find_one({"_id": file_id}, {"_id": 1}) is not None

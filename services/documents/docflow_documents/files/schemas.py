@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from docflow_documents.files.zip_listing import ZipEntry
 from docflow_shared.mongo import stored_datetime
 
 
@@ -41,17 +42,8 @@ class FileUpdate(BaseModel):
     name: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 
 
-class ZipEntryRead(BaseModel):
-    name: str
-    size: int
-    compressed_size: int
-    crc: str
-    is_dir: bool
-    compression: str
-
-
 class ZipListingRead(BaseModel):
     file_id: str
-    entries: list[ZipEntryRead]
+    entries: list[ZipEntry]  # as listed: name, size, compressed size, CRC, directory, method
     total_size: int
     total_compressed_size: int
