@@ -153,18 +153,19 @@ async def bare_round(port: int, sink: SinkLog, n: int, processes: dict[str, int 
     async def loop() -> None:
         client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=10, start_tls=False)
         await client.connect()
-        while batch := list(itertools.islice(queue, LOG_BATCH if log is not None else 1)):
+        if log is None:
+            for recipient, message in queue:
+                await client.sendmail("no-reply@docflow.local", [recipient], message)
+        while log is not None and (batch := list(itertools.islice(queue, LOG_BATCH))):
             docs = [{"_id": uuid.uuid4().hex, "event_id": uuid.uuid4().hex, "recipient": recipient,
                      "status": "sending", "attempts": 1, "created_at": datetime.now(UTC)}
                     for recipient, _ in batch]
-            if log is not None:
-                await log.insert_many(docs, ordered=False)
+            await log.insert_many(docs, ordered=False)
             for recipient, message in batch:
                 await client.sendmail("no-reply@docflow.local", [recipient], message)
-            if log is not None:
-                await log.bulk_write([ReplaceOne({"_id": doc["_id"]}, {**doc, "status": "sent",
-                                                                      "sent_at": datetime.now(UTC)})
-                                      for doc in docs], ordered=False)
+            sent_at = datetime.now(UTC)
+            await log.bulk_write([ReplaceOne({"_id": doc["_id"]}, {**doc, "status": "sent", "sent_at": sent_at})
+                                  for doc in docs], ordered=False)
         await client.quit()
 
     sent = asyncio.gather(*(loop() for _ in range(POOL)))
