@@ -1,11 +1,19 @@
-"""The RabbitMQ event bus: the only module that touches aio-pika.
+"""The RabbitMQ event bus: connects, declares, publishes with confirms and hands each message of
+the service's queue to ``docflow_shared.consumer``; with ``docflow_shared.broker`` (names,
+headers, copies) the only code that touches aio-pika.
 
-Topology (DESIGN.md): a durable topic exchange ``docflow.events``; a durable quorum queue
+Topology (docs/architecture.md, "Broker topology"): a durable topic exchange ``docflow.events``; a durable quorum queue
 ``<service>.events`` per consuming service bound to the types it handles; a direct
 dead-letter exchange ``docflow.dlx`` with a ``<service>.dlq`` queue; delayed retries through
 ``<service>.retry.<n>s`` queues whose TTL dead-letters back into ``<service>.events``.
 Every name takes the optional namespace prefix (isolated test runs, several tenants on one
 broker).
+
+Who sent a message is the broker's word, not the message's: every message carries the AMQP
+``user_id`` of the connection that published it (RabbitMQ refuses any other value). With
+per-service broker users (``user_prefix``), a consumer acts only on an event whose publishing
+user is the broker user of the service that owns its type (docs/architecture.md, "Who may
+publish what"); anything else is dropped with a warning.
 """
 
 from __future__ import annotations
@@ -13,9 +21,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
-from typing import Any
 
 import aio_pika
 from aio_pika.abc import (
@@ -24,74 +31,35 @@ from aio_pika.abc import (
     AbstractIncomingMessage,
     AbstractRobustConnection,
 )
-from pydantic import ValidationError
-from pymongo.errors import ConnectionFailure
+from opentelemetry.trace import SpanKind
 
+from docflow_shared.broker import (
+    BrokerUnavailable,
+    broker_user,
+    dead_letter_queue_name,
+    declare_service_queues,
+    event_message,
+    exchange_name,
+    queue_name,
+    refusal,
+    retry_queue_name,
+)
+from docflow_shared.consumer import Consumer
 from docflow_shared.events import Event
-from docflow_shared.logging import causation_id_var, correlation_id_var
+from docflow_shared.metrics import (
+    EVENT_PUBLISH_FAILURES,
+    EVENTS_PUBLISHED,
+    QUEUE_MESSAGES,
+)
+from docflow_shared.tracing import current_traceparent, span
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[Event], Awaitable[None]]
 
-ATTEMPTS_HEADER = "x-docflow-attempts"
-ERROR_HEADER = "x-docflow-error"
-FAILED_AT_HEADER = "x-docflow-failed-at"
-ROUTING_KEY_HEADER = "x-docflow-routing-key"
 
 
-class BrokerUnavailable(Exception):
-    """The broker cannot take a message right now; the caller keeps it and tries later."""
 
-
-class TransientError(Exception):
-    """A dependency of a handler is down; the message is kept and retried, not counted."""
-
-
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ConnectionFailure, TransientError)
-
-
-def exchange_name(namespace: str) -> str:
-    return f"{namespace}docflow.events"
-
-
-def dead_letter_exchange_name(namespace: str) -> str:
-    return f"{namespace}docflow.dlx"
-
-
-def queue_name(namespace: str, service: str) -> str:
-    return f"{namespace}{service}.events"
-
-
-def dead_letter_queue_name(namespace: str, service: str) -> str:
-    return f"{namespace}{service}.dlq"
-
-
-def retry_queue_name(namespace: str, service: str, delay: int) -> str:
-    return f"{namespace}{service}.retry.{delay}s"
-
-
-def _as_int(value: object) -> int:
-    try:
-        return int(value)  # type: ignore[call-overload,no-any-return]
-    except (TypeError, ValueError):
-        return 0
-
-
-def persistent_copy(message: AbstractIncomingMessage, headers: dict[str, Any],
-                    body: bytes | None = None) -> aio_pika.Message:
-    """A received message as a new persistent one (retry, dead-letter, replay), ids kept."""
-    return aio_pika.Message(
-        body=message.body if body is None else body,
-        headers=headers,
-        content_type=message.content_type,
-        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-        message_id=message.message_id,
-        type=message.type,
-        app_id=message.app_id,
-        correlation_id=message.correlation_id,
-        timestamp=message.timestamp,
-    )
 
 
 class EventBus:
@@ -106,19 +74,22 @@ class EventBus:
         retry_delays: Sequence[int] = (1, 10, 60),
         prefetch: int = 32,
         transient_backoff_max: float = 10.0,
+        user_prefix: str = "",
     ) -> None:
         self.amqp_url = amqp_url
         self.service = service
+        self.user = broker_user(amqp_url)
+        # per-service broker users "<prefix><service>": consumers check who published
+        self.user_prefix = user_prefix
         self.namespace = namespace
         self.retry_delays = tuple(retry_delays)
         self.prefetch = prefetch
         self.transient_backoff_max = transient_backoff_max
         self._handlers: dict[str, Handler] = {}
+        self._broadcast: dict[str, Handler] = {}
         self._connection: AbstractRobustConnection | None = None
         self._publish_channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
-        self._consume_channel: AbstractChannel | None = None
-        self._dlx: AbstractExchange | None = None
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
@@ -132,6 +103,15 @@ class EventBus:
         if self._ready.is_set():
             raise RuntimeError("subscribe before start()")
         self._handlers[event_type] = handler
+
+    def subscribe_broadcast(self, event_types: Sequence[str], handler: Handler) -> None:
+        """Every replica gets these events, on an exclusive queue of its own that lives as long
+        as its connection (state held in memory, e.g. the revocation list). No retries: a
+        handler that fails logs and drops the message."""
+        if self._ready.is_set():
+            raise RuntimeError("subscribe before start()")
+        for event_type in event_types:
+            self._broadcast[event_type] = handler
 
     async def start(self) -> None:
         """Connect in the background: a service starts and serves even while the broker is down."""
@@ -160,24 +140,42 @@ class EventBus:
             with contextlib.suppress(Exception):
                 await self._connection.close()
 
-    async def publish(self, event: Event) -> None:
-        """Publish with a broker confirm; raises BrokerUnavailable when it cannot be confirmed."""
+    async def publish(self, event: Event, *, timeout: float = 10) -> None:
+        """Publish with a broker confirm; raises BrokerUnavailable when it cannot be confirmed.
+
+        The message carries a W3C ``traceparent`` header: a publish span's, child of the
+        context the event was produced in, while tracing is on; else the envelope's own."""
         if not self.connected or self._exchange is None:
+            EVENT_PUBLISH_FAILURES.labels(self.service, event.type).inc()
             raise BrokerUnavailable("not connected to the broker")
-        message = aio_pika.Message(
-            body=event.model_dump_json().encode(),
-            content_type="application/json",
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            message_id=str(event.id),
-            type=event.type,
-            app_id=event.producer,
-            correlation_id=event.correlation_id,
-            timestamp=event.occurred_at,
-        )
-        try:
-            await self._exchange.publish(message, routing_key=event.type, timeout=10)
-        except Exception as exc:  # connection lost, channel closed, nack, timeout
-            raise BrokerUnavailable(f"publish of {event.type} not confirmed: {exc!r}") from exc
+        with span(f"{event.type} publish", kind=SpanKind.PRODUCER, parent=event.traceparent,
+                  attributes={"messaging.system": "rabbitmq", "messaging.message.id": str(event.id)}) as current:
+            traceparent = current_traceparent() if current is not None else event.traceparent
+            message = event_message(event, traceparent=traceparent, user_id=self.user)
+            try:
+                await self._exchange.publish(message, routing_key=event.type, timeout=timeout)
+            except Exception as exc:  # connection lost, channel closed, nack, timeout
+                EVENT_PUBLISH_FAILURES.labels(self.service, event.type).inc()
+                raise BrokerUnavailable(f"publish of {event.type} not confirmed: {exc!r}") from exc
+        EVENTS_PUBLISHED.labels(self.service, event.type).inc()
+
+    async def measure_queues(self) -> None:
+        """Messages waiting in this service's queue, its retry queues and its DLQ, for the
+        metrics: a passive declare on a channel of its own (a missing queue closes only that)."""
+        if not self._handlers or not self.connected or self._connection is None:
+            return
+        retries = [retry_queue_name(self.namespace, self.service, delay) for delay in self.retry_delays]
+        async with self._connection.channel() as channel:
+            counts = {}
+            for kind, names in (("events", [self.queue]), ("retry", retries),
+                                ("dlq", [dead_letter_queue_name(self.namespace, self.service)])):
+                total = 0
+                for name in names:
+                    queue = await channel.declare_queue(name, passive=True)
+                    total += queue.declaration_result.message_count or 0
+                counts[kind] = total
+        for kind, total in counts.items():
+            QUEUE_MESSAGES.labels(self.service, kind).set(total)
 
     # --- connection and topology -------------------------------------------------------------
 
@@ -208,122 +206,41 @@ class EventBus:
         self._exchange = await self._publish_channel.declare_exchange(
             exchange_name(self.namespace), aio_pika.ExchangeType.TOPIC, durable=True
         )
+        if self._broadcast:
+            await self._declare_broadcast(connection)
         if not self._handlers:
             return
         channel = await connection.channel(publisher_confirms=True)
         await channel.set_qos(prefetch_count=self.prefetch)
+        queue, dlx = await declare_service_queues(channel, namespace=self.namespace, service=self.service,
+                                                  retry_delays=self.retry_delays, event_types=self._handlers)
+        consumer = Consumer(service=self.service, namespace=self.namespace, queue=self.queue, user=self.user,
+                            user_prefix=self.user_prefix, handlers=self._handlers, retry_delays=self.retry_delays,
+                            transient_backoff_max=self.transient_backoff_max, channel=channel, dlx=dlx,
+                            closing=lambda: self._closing)
+        await queue.consume(consumer.on_message)
+
+    async def _declare_broadcast(self, connection: AbstractRobustConnection) -> None:
+        channel = await connection.channel()
         exchange = await channel.declare_exchange(
             exchange_name(self.namespace), aio_pika.ExchangeType.TOPIC, durable=True
         )
-        dlx = await channel.declare_exchange(
-            dead_letter_exchange_name(self.namespace), aio_pika.ExchangeType.DIRECT, durable=True
-        )
-        dlq = await channel.declare_queue(
-            dead_letter_queue_name(self.namespace, self.service),
-            durable=True,
-            arguments={"x-queue-type": "quorum"},
-        )
-        await dlq.bind(dlx, routing_key=self.service)
         queue = await channel.declare_queue(
-            self.queue,
-            durable=True,
-            arguments={
-                "x-queue-type": "quorum",
-                "x-dead-letter-exchange": dead_letter_exchange_name(self.namespace),
-                "x-dead-letter-routing-key": self.service,
-            },
+            f"{self.namespace}{self.service}.replica.{uuid.uuid4().hex}", exclusive=True, auto_delete=True,
         )
-        for delay in self.retry_delays:
-            await channel.declare_queue(
-                retry_queue_name(self.namespace, self.service, delay),
-                durable=True,
-                arguments={
-                    "x-message-ttl": int(delay * 1000),
-                    "x-dead-letter-exchange": "",
-                    "x-dead-letter-routing-key": self.queue,
-                },
-            )
-        for event_type in self._handlers:
+        for event_type in self._broadcast:
             await queue.bind(exchange, routing_key=event_type)
-        self._consume_channel = channel
-        self._dlx = dlx
-        await queue.consume(self._on_message)
+        await queue.consume(self._on_broadcast, no_ack=True)
 
-    # --- consuming ---------------------------------------------------------------------------
-
-    async def _on_message(self, message: AbstractIncomingMessage) -> None:
-        headers = dict(message.headers or {})
-        attempts = _as_int(headers.get(ATTEMPTS_HEADER))
+    async def _on_broadcast(self, message: AbstractIncomingMessage) -> None:
         try:
             event = Event.model_validate_json(message.body)
-        except ValidationError as exc:
-            await self._dead_letter(message, f"invalid envelope: {exc.errors()[:3]}")
-            return
-        handler = self._handlers.get(event.type)
-        if handler is None:
-            await message.ack()
-            return
-        corr = correlation_id_var.set(event.correlation_id)
-        cause = causation_id_var.set(str(event.id))
-        try:
-            await self._run_handler(handler, event)
-        except asyncio.CancelledError:
-            with contextlib.suppress(Exception):
-                await message.nack(requeue=True)
-            raise
-        except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"[:2000]
-            if attempts < len(self.retry_delays):
-                logger.warning("handler for %s failed (attempt %d): %s", event.type, attempts + 1, error)
-                await self._retry_later(message, attempts + 1, error)
-            else:
-                logger.error("handler for %s failed for good: %s", event.type, error)
-                await self._dead_letter(message, error, attempts)
-        else:
-            await message.ack()
-        finally:
-            correlation_id_var.reset(corr)
-            causation_id_var.reset(cause)
-
-    async def _run_handler(self, handler: Handler, event: Event) -> None:
-        """Run a handler; while a dependency is down keep the message unacked and try again."""
-        backoff = 0.2
-        while True:
-            try:
-                await handler(event)
+            handler = self._broadcast.get(event.type)
+            if handler is None:
                 return
-            except TRANSIENT_ERRORS as exc:
-                logger.warning("dependency down while handling %s (%r); retrying", event.type, exc)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self.transient_backoff_max)
-
-    async def _republish(self, message: AbstractIncomingMessage, *, exchange: AbstractExchange,
-                         routing_key: str, headers: dict[str, Any]) -> None:
-        try:
-            await exchange.publish(persistent_copy(message, headers), routing_key=routing_key, timeout=10)
+            if refused := refusal(event, message, user=self.user, user_prefix=self.user_prefix):
+                logger.warning("dropped %s %s: %s", event.type, event.id, refused)
+                return
+            await handler(event)
         except Exception:
-            logger.exception("could not move message %s; it goes back to the queue", message.message_id)
-            await message.nack(requeue=True)
-            return
-        await message.ack()
-
-    async def _retry_later(self, message: AbstractIncomingMessage, attempts: int, error: str) -> None:
-        delay = self.retry_delays[attempts - 1]
-        headers = {**dict(message.headers or {}), ATTEMPTS_HEADER: attempts, ERROR_HEADER: error,
-                   ROUTING_KEY_HEADER: message.routing_key or ""}
-        assert self._consume_channel is not None
-        await self._republish(
-            message, exchange=self._consume_channel.default_exchange,
-            routing_key=retry_queue_name(self.namespace, self.service, delay), headers=headers,
-        )
-
-    async def _dead_letter(self, message: AbstractIncomingMessage, error: str, attempts: int = 0) -> None:
-        headers = {
-            **dict(message.headers or {}),
-            ATTEMPTS_HEADER: attempts,
-            ERROR_HEADER: error[:2000],
-            FAILED_AT_HEADER: datetime.now(UTC).isoformat(),
-            ROUTING_KEY_HEADER: str(dict(message.headers or {}).get(ROUTING_KEY_HEADER) or message.routing_key or ""),
-        }
-        assert self._dlx is not None
-        await self._republish(message, exchange=self._dlx, routing_key=self.service, headers=headers)
+            logger.exception("broadcast event %s dropped", message.message_id)

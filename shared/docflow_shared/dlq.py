@@ -6,7 +6,9 @@
 Reading a DLQ never loses a message: each one is taken, published again with a broker
 confirm (back to the DLQ, or to ``<service>.events`` when replayed) and only then acked.
 A replayed message starts with a fresh attempt counter. Connection settings come from
-``AMQP_URL`` and ``BROKER_NAMESPACE`` (env or ``.env``), as for the services.
+``AMQP_URL`` and ``BROKER_NAMESPACE`` (env or ``.env``), as for the services. With
+per-service broker users, replay with the service's own credentials: the service acts only on
+messages its own user (or the first publisher's) put in its queue.
 """
 
 from __future__ import annotations
@@ -25,18 +27,21 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
 from aiormq.exceptions import ChannelNotFoundEntity
 
-from docflow_shared.bus import (
+from docflow_shared.broker import (
     ATTEMPTS_HEADER,
     ERROR_HEADER,
     FAILED_AT_HEADER,
+    PUBLISHER_HEADER,
     ROUTING_KEY_HEADER,
+    broker_user,
     dead_letter_queue_name,
+    original_publisher,
     persistent_copy,
     queue_name,
 )
 from docflow_shared.settings import ServiceSettings
 
-SERVICES = ("auth", "documents", "signing", "mail", "gateway")
+SERVICES = ("auth", "documents", "signing", "routes", "mail", "audit", "notify", "gateway")
 REPLAYED_AT_HEADER = "x-docflow-replayed-at"
 REPLAYS_HEADER = "x-docflow-replays"
 
@@ -100,9 +105,11 @@ Decide = Callable[[DeadLetter], bool]
 class DeadLetterQueues:
     """Lists and replays DLQ messages of the services in one broker namespace."""
 
-    def __init__(self, amqp_url: str, namespace: str = "") -> None:
+    def __init__(self, amqp_url: str, namespace: str = "", user_prefix: str = "") -> None:
         self.amqp_url = amqp_url
         self.namespace = namespace
+        self.user = broker_user(amqp_url)
+        self.user_prefix = user_prefix
         self._connection: AbstractConnection | None = None
 
     async def __aenter__(self) -> DeadLetterQueues:
@@ -159,10 +166,10 @@ class DeadLetterQueues:
                 seen.append(letter)
                 try:
                     if replay(letter):
-                        await self._publish(channel, message, queue_name(self.namespace, service),
+                        await self._publish(channel, service, message, queue_name(self.namespace, service),
                                             replayed=True, data_changes=data_changes)
                     else:
-                        await self._publish(channel, message, dlq_name, replayed=False)
+                        await self._publish(channel, service, message, dlq_name, replayed=False)
                 except Exception:
                     await message.nack(requeue=True)
                     raise
@@ -172,9 +179,12 @@ class DeadLetterQueues:
             if not channel.is_closed:
                 await channel.close()
 
-    async def _publish(self, channel: AbstractChannel, message: AbstractIncomingMessage, routing_key: str,
-                       *, replayed: bool, data_changes: Mapping[str, Any] | None = None) -> None:
+    async def _publish(self, channel: AbstractChannel, service: str, message: AbstractIncomingMessage,
+                       routing_key: str, *, replayed: bool, data_changes: Mapping[str, Any] | None = None) -> None:
         headers = dict(message.headers or {})
+        # the service dead-lettered it, or this tool put it back: both recorded the first publisher
+        movers = {self.user, f"{self.user_prefix}{service}" if self.user_prefix else self.user}
+        headers[PUBLISHER_HEADER] = original_publisher(message, movers)
         body = message.body
         if replayed:
             for name in (ATTEMPTS_HEADER, ERROR_HEADER, FAILED_AT_HEADER):
@@ -183,7 +193,7 @@ class DeadLetterQueues:
             headers[REPLAYS_HEADER] = int(_text(headers.get(REPLAYS_HEADER)) or 0) + 1
             if data_changes:
                 body = patched_body(body, data_changes)
-        copy = persistent_copy(message, headers, body)
+        copy = persistent_copy(message, headers, body, user_id=self.user)
         await channel.default_exchange.publish(copy, routing_key=routing_key, timeout=10)
 
 
@@ -200,7 +210,8 @@ def _print_table(letters: Sequence[DeadLetter]) -> None:
 
 
 async def run(args: argparse.Namespace, settings: ServiceSettings) -> int:
-    async with DeadLetterQueues(settings.amqp_url, settings.broker_namespace) as dlqs:
+    async with DeadLetterQueues(settings.amqp_url, settings.broker_namespace,
+                                settings.broker_user_prefix) as dlqs:
         if args.command == "list":
             letters = await dlqs.list(args.service or SERVICES)
             if args.json:

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
+from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger(__name__)
@@ -189,8 +189,6 @@ def install_error_handlers(app: FastAPI) -> None:
             503, "Service unavailable", "The database is unreachable; try again shortly.",
             slug="unavailable", instance=request.url.path, headers={"Retry-After": "5"},
         )
-
-    app.add_exception_handler(ServerSelectionTimeoutError, _mongo_down)  # type: ignore[arg-type]
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

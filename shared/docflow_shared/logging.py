@@ -1,4 +1,5 @@
-"""JSON logs that carry the request id and the correlation id of whatever is being handled."""
+"""JSON logs that carry the request id, the correlation id and the trace id of whatever is being
+handled."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+
+from opentelemetry import trace
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
@@ -38,6 +41,9 @@ class JsonFormatter(logging.Formatter):
             entry["request_id"] = rid
         if (cid := correlation_id_var.get()) is not None:
             entry["correlation_id"] = cid
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:  # only while tracing is on (docflow_shared.tracing)
+            entry["trace_id"] = format(span.trace_id, "032x")
         for key, value in getattr(record, "extra_fields", {}).items():
             entry[key] = value
         if record.exc_info:

@@ -14,6 +14,7 @@ from jose import jwt
 from jose.exceptions import JOSEError
 
 from docflow_shared.errors import Unauthorized, Unavailable
+from docflow_shared.revocations import RevocationList
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ class Principal:
     token_id: str
     expires_at: int
     session_id: str | None = None
+    issued_at: int = 0
 
     @property
     def is_admin(self) -> bool:
@@ -37,10 +39,12 @@ class Principal:
 
 
 class JWKSCache:
-    """Keys by ``kid``; an unknown ``kid`` triggers a refetch (at most once per ``min_refresh``)."""
+    """Keys by ``kid``; an unknown ``kid`` triggers a refetch (at most once per ``min_refresh``).
+    ``url`` may list several comma-separated addresses (replicas of auth): each is tried in turn."""
 
     def __init__(self, url: str, *, min_refresh: float = 5.0, max_age: float = 300.0) -> None:
         self.url = url
+        self.urls = [u.strip() for u in url.split(",") if u.strip()] or [url]
         self.min_refresh = min_refresh
         self.max_age = max_age
         self._keys: dict[str, dict[str, Any]] = {}
@@ -72,30 +76,46 @@ class JWKSCache:
                 return
             if self._session is None:
                 self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
-            try:
-                async with self._session.get(self.url) as resp:
-                    resp.raise_for_status()
-                    body = await resp.json()
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                self._fetched_at = time.monotonic()
-                if not self._keys:
-                    raise Unavailable("Token keys are not available right now.") from exc
-                logger.warning("JWKS refresh failed, keeping the cached keys: %r", exc)
+            failure: Exception | None = None
+            for url in self.urls:
+                try:
+                    async with self._session.get(url) as resp:
+                        resp.raise_for_status()
+                        body = await resp.json()
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    failure = exc
+                    continue
+                self.set_keys(body.get("keys", []))
                 return
-            self.set_keys(body.get("keys", []))
+            self._fetched_at = time.monotonic()
+            if not self._keys:
+                raise Unavailable("Token keys are not available right now.") from failure
+            logger.warning("JWKS refresh failed, keeping the cached keys: %r", failure)
 
 
 class AccessTokenVerifier:
-    """Checks signature (by ``kid``), ``exp``, ``iss``, ``aud`` and ``type == access``."""
+    """Checks signature (by ``kid``), ``exp``, ``iss``, ``aud`` and ``type == access``; a token
+    lacking ``aud`` or ``iss`` is refused."""
 
-    def __init__(self, jwks: JWKSCache, *, issuer: str, audience: str, cache_size: int = 10000) -> None:
+    def __init__(self, jwks: JWKSCache, *, issuer: str, audience: str, cache_size: int = 10000,
+                 revocations: RevocationList | None = None) -> None:
         self.jwks = jwks
+        self.revocations = revocations
         self.issuer = issuer
         self.audience = audience
         self.cache_size = cache_size
         self._verified: OrderedDict[str, Principal] = OrderedDict()
 
     async def verify(self, token: str) -> Principal:
+        principal = await self._verify(token)
+        if self.revocations is not None and self.revocations.refuses(
+            user_id=principal.user_id, session_id=principal.session_id, issued_at=principal.issued_at,
+            role=principal.role,
+        ):
+            raise Unauthorized("This session has ended; log in again.", slug="session-revoked")
+        return principal
+
+    async def _verify(self, token: str) -> Principal:
         cached = self._verified.get(token)
         if cached is not None:
             if cached.expires_at > time.time():
@@ -119,7 +139,8 @@ class AccessTokenVerifier:
             claims = jwt.decode(
                 token, key, algorithms=list(ALLOWED_ALGORITHMS),
                 audience=self.audience, issuer=self.issuer,
-                options={"require_exp": True, "require_iat": True, "require_sub": True, "require_jti": True},
+                options={"require_exp": True, "require_iat": True, "require_sub": True, "require_jti": True,
+                         "require_aud": True, "require_iss": True},
             )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("The access token has expired.", slug="token-expired") from exc
@@ -134,6 +155,7 @@ class AccessTokenVerifier:
             token_id=str(claims["jti"]),
             expires_at=int(claims["exp"]),
             session_id=claims.get("sid"),
+            issued_at=int(claims["iat"]),
         )
         self._verified[token] = principal
         if len(self._verified) > self.cache_size:

@@ -7,7 +7,8 @@ import asyncio
 import aio_pika
 from pymongo.asynchronous.database import AsyncDatabase
 
-from docflow_shared.bus import ERROR_HEADER, EventBus, dead_letter_queue_name
+from docflow_shared.broker import ERROR_HEADER, broker_user, dead_letter_queue_name, exchange_name
+from docflow_shared.bus import EventBus
 from docflow_shared.events import Event
 from docflow_shared.events.catalogue import UserEmailVerified
 from docflow_shared.events.envelope import new_event
@@ -15,7 +16,7 @@ from docflow_shared.mongo import Document, ProcessedEvents
 
 
 def verified(user: str) -> Event:
-    return new_event(UserEmailVerified(user_id=user, email=f"{user}@example.com"), producer="test")
+    return new_event(UserEmailVerified(user_id=user, email=f"{user}@example.com"), producer="auth")
 
 
 async def started(bus: EventBus) -> EventBus:
@@ -52,6 +53,49 @@ class TestDelivery:
         finally:
             await producer.close()
             await consumer.close()
+
+
+class TestWhoPublished:
+    async def test_an_event_whose_envelope_names_another_producer_is_dropped(
+        self, amqp_url: str, namespace: str
+    ) -> None:
+        received: list[Event] = []
+
+        async def handle(event: Event) -> None:
+            received.append(event)
+
+        consumer = EventBus(amqp_url=amqp_url, service="consumer", namespace=namespace, retry_delays=(1,))
+        consumer.subscribe(UserEmailVerified.TYPE, handle)
+        producer = EventBus(amqp_url=amqp_url, service="producer", namespace=namespace)
+        await started(consumer)
+        await started(producer)
+        try:
+            forged = new_event(UserEmailVerified(user_id="forged", email="f@example.com"), producer="documents")
+            await producer.publish(forged)
+            await producer.publish(verified("genuine"))
+            await wait_until(lambda: len(received) == 1)
+            await asyncio.sleep(0.3)
+            assert [e.payload(UserEmailVerified).user_id for e in received] == ["genuine"]
+        finally:
+            await producer.close()
+            await consumer.close()
+
+    async def test_every_message_carries_the_publishing_broker_user(self, amqp_url: str, namespace: str) -> None:
+        producer = EventBus(amqp_url=amqp_url, service="producer", namespace=namespace)
+        await started(producer)
+        connection = await aio_pika.connect(amqp_url)
+        try:
+            async with connection:
+                channel = await connection.channel()
+                exchange = await channel.declare_exchange(exchange_name(namespace), aio_pika.ExchangeType.TOPIC,
+                                                          durable=True)
+                queue = await channel.declare_queue(exclusive=True)
+                await queue.bind(exchange, routing_key="#")
+                await producer.publish(verified("u"))
+                message = await queue.get(timeout=5)
+                assert message.user_id == broker_user(amqp_url)
+        finally:
+            await producer.close()
 
 
 class TestFailures:

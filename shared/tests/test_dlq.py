@@ -11,7 +11,8 @@ import sys
 
 import aio_pika
 
-from docflow_shared.bus import EventBus, dead_letter_queue_name, queue_name, retry_queue_name
+from docflow_shared.broker import dead_letter_queue_name, queue_name, retry_queue_name
+from docflow_shared.bus import EventBus
 from docflow_shared.dlq import DeadLetterQueues
 from docflow_shared.events import Event
 from docflow_shared.events.catalogue import UserEmailVerified
@@ -19,7 +20,7 @@ from docflow_shared.events.envelope import new_event
 
 
 def verified(user: str) -> Event:
-    return new_event(UserEmailVerified(user_id=user, email=f"{user}@example.com"), producer="test")
+    return new_event(UserEmailVerified(user_id=user, email=f"{user}@example.com"), producer="auth")
 
 
 async def wait_until(condition, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]

@@ -10,6 +10,7 @@ from typing import Any, ClassVar, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from docflow_shared.logging import causation_id_var, correlation_id_var
+from docflow_shared.tracing import current_traceparent
 
 P = TypeVar("P", bound="EventPayload")
 
@@ -36,6 +37,9 @@ class Event(BaseModel):
     correlation_id: str | None = None
     causation_id: uuid.UUID | None = None
     data: dict[str, Any]
+    # W3C trace context of the request or handler that produced the event, kept with it while it
+    # waits in an outbox; set only while tracing is on (docflow_shared.tracing)
+    traceparent: str | None = None
 
     def payload(self, model: builtins.type[P]) -> P:
         """The typed payload; raises pydantic.ValidationError when the data does not fit."""
@@ -63,4 +67,5 @@ def new_event(
         correlation_id=correlation_id or correlation_id_var.get(),
         causation_id=uuid.UUID(str(causation_id)) if causation_id else None,
         data=payload.model_dump(mode="json"),
+        traceparent=current_traceparent(),
     )

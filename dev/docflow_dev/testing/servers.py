@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 import aio_pika
 
-from docflow_shared.devstack import EmbeddedMongo, ensure_rabbitmq
+from docflow_dev.localservers import EmbeddedMongo, ensure_rabbitmq
 
 logger = logging.getLogger(__name__)
 

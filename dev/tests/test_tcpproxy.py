@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import socket
 
-from docflow_shared.devstack import port_open
-from docflow_shared.testing.tcpproxy import TcpProxy
+from docflow_dev.devstack import port_open
+from docflow_dev.testing.tcpproxy import TcpProxy
 
 
 def test_proxy_forwards_then_refuses_then_forwards_again() -> None:

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from jose import jwk, jwt
 
-from docflow_shared.devstack import free_port
+from docflow_dev.devstack import free_port
 
 
 class LocalIssuer:

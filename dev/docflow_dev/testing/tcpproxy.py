@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import threading
 
-from docflow_shared.devstack import free_port
+from docflow_dev.devstack import free_port
 
 
 class TcpProxy:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import threading
@@ -12,7 +13,7 @@ from email.message import EmailMessage
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from docflow_shared.devstack import free_port
+from docflow_dev.devstack import free_port
 
 
 class _Recorder:
@@ -27,25 +28,34 @@ class _Recorder:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.sink.data_started.set()
+        await asyncio.sleep(self.sink.data_delay)
         raw = envelope.original_content or envelope.content
         assert isinstance(raw, bytes)
         message = email.message_from_bytes(raw, policy=email.policy.default)
         with self.sink.lock:
             self.sink.messages.append(message)  # type: ignore[arg-type]
+            self.sink.envelope_recipients.append(list(envelope.rcpt_tos))
             self.sink.arrivals.append(time.monotonic())
         return "250 Message accepted"
 
 
 class SmtpSink:
-    """Collects messages; ``reject_with`` makes it answer RCPT with an error (e.g. 550)."""
+    """Collects messages; ``reject_with`` makes it answer RCPT with an error (e.g. 550);
+    ``smtputf8`` whether it offers SMTPUTF8 (internationalised addresses); ``data_delay`` holds
+    the answer to DATA that long (a slow server), ``data_started`` is set once a DATA arrives."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, *, smtputf8: bool = True) -> None:
         self.port = port or free_port()
         self.messages: list[EmailMessage] = []
+        self.envelope_recipients: list[list[str]] = []  # RCPT TO of each message, in the same order
         self.arrivals: list[float] = []  # time.monotonic() of each message, in the same order
         self.lock = threading.Lock()
         self.reject_with: str | None = None
-        self.controller = Controller(_Recorder(self), hostname="127.0.0.1", port=self.port)
+        self.data_delay = 0.0
+        self.data_started = threading.Event()
+        self.controller = Controller(_Recorder(self), hostname="127.0.0.1", port=self.port,
+                                     enable_SMTPUTF8=smtputf8)
 
     def start(self) -> SmtpSink:
         self.controller.start()
@@ -57,6 +67,11 @@ class SmtpSink:
     def to(self, address: str) -> list[EmailMessage]:
         with self.lock:
             return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
+
+    def received_for(self, address: str) -> bool:
+        """Whether a message went to ``address`` in the SMTP envelope (exactly as given)."""
+        with self.lock:
+            return any(address in recipients for recipients in self.envelope_recipients)
 
     def wait_for(self, predicate: Callable[[EmailMessage], bool], timeout: float = 15.0) -> EmailMessage:
         deadline = time.monotonic() + timeout

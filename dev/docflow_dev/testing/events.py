@@ -10,17 +10,21 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
-from docflow_shared.bus import exchange_name
+from docflow_shared.broker import exchange_name
 from docflow_shared.events import Event
+from docflow_shared.sealed import SecretSealer, secret_context
 
 
 class EventTap:
-    """Collects every event on the exchange (binding ``#``) from the moment it starts."""
+    """Collects every event on the exchange (binding ``#``) from the moment it starts. Given the
+    mail service's ``sealer``, it opens the secrets sealed in events into their data, as mail
+    does (tests read the code); without one it keeps events as they travel."""
 
-    def __init__(self, amqp_url: str, namespace: str, binding: str = "#") -> None:
+    def __init__(self, amqp_url: str, namespace: str, binding: str = "#", sealer: SecretSealer | None = None) -> None:
         self.amqp_url = amqp_url
         self.namespace = namespace
         self.binding = binding
+        self.sealer = sealer
         self.events: list[Event] = []
         self._connection: aio_pika.abc.AbstractConnection | None = None
 
@@ -40,7 +44,11 @@ class EventTap:
             await self._connection.close()
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
-        self.events.append(Event.model_validate_json(message.body))
+        event = Event.model_validate_json(message.body)
+        if self.sealer is not None and (sealed := event.data.get("sealed")):
+            opened = self.sealer.open(sealed, context=secret_context(event.type, str(event.data.get("user_id"))))
+            event = event.model_copy(update={"data": {**event.data, **opened}})
+        self.events.append(event)
 
     def of_type(self, event_type: str) -> list[Event]:
         return [e for e in self.events if e.type == event_type]
