@@ -3,9 +3,10 @@
     docflow-auth create-admin --email admin@example.com --full-name "Admin" [--password ...]
     docflow-auth rotate-key [--activate-in 60]
 
-``create-admin`` creates a verified admin, or promotes (and verifies) an existing account,
-directly in MongoDB through the users repository; its events wait in the outbox until the
-auth service publishes them. Without ``--password`` the password is read from
+``create-admin`` creates a verified admin, or promotes an existing account whose e-mail is
+verified (an unverified one is refused) and ends that account's sessions, so that no token
+issued before the promotion lives on. It works directly in MongoDB through the repositories;
+its events wait in the outbox until the auth service publishes them. Without ``--password`` the password is read from
 ``DOCFLOW_ADMIN_PASSWORD`` or asked for on the terminal.
 """
 
@@ -24,10 +25,11 @@ from pydantic_core import PydanticCustomError
 from docflow_auth.accounts import events
 from docflow_auth.accounts.repository import UsersRepository
 from docflow_auth.accounts.schemas import SignupCreate
-from docflow_auth.app import password_hashing
+from docflow_auth.accounts.service import new_user
+from docflow_auth.context import password_hashing
 from docflow_auth.keys.keyring import rotate
 from docflow_auth.security.identifiers import normalize_email
-from docflow_auth.security.secrets import new_id
+from docflow_auth.sessions.repository import SessionsRepository
 from docflow_auth.settings import AuthSettings
 from docflow_shared.events import new_event
 from docflow_shared.mongo import create_client
@@ -38,6 +40,7 @@ async def create_admin(settings: AuthSettings, *, email: str, password: str | No
     client = create_client(settings.mongodb_url, timeout_ms=settings.mongodb_timeout_ms)
     try:
         users = UsersRepository(client[settings.database_name]["users"], Outbox())
+        sessions = SessionsRepository(client[settings.database_name]["sessions"])
         await users.ensure_indexes()
         hashing = password_hashing(settings)
         normalized = normalize_email(email)
@@ -46,29 +49,33 @@ async def create_admin(settings: AuthSettings, *, email: str, password: str | No
             now = datetime.now(UTC)
             user = await users.by_email(normalized)
             if user is not None:
-                changes: dict[str, object] = {"role": "admin", "email_verified": True, "blocked": False,
-                                              "updated_at": now}
+                if not user.get("email_verified"):
+                    raise UnverifiedAccount(f"{normalized} is not verified; confirm the e-mail address first")
+                changes: dict[str, object] = {"role": "admin", "blocked": False, "updated_at": now}
                 if password:
                     changes["password_hash"] = hashing.hash_sync(password)
                 after = {**user, **changes}
                 produced = [new_event(events.role_changed(after, previous_role=user.get("role", "user")),
                                       producer="auth")]
                 await users.update(user, changes, produced)
+                await sessions.revoke_for_user(user["_id"], reason="promoted-to-admin", now=now)
                 return f"promoted {normalized} ({user['_id']}) to admin"
             if not password:
                 raise SystemExit("a new admin needs a password (--password or DOCFLOW_ADMIN_PASSWORD)")
             data = SignupCreate(email=normalized, password=password, full_name=full_name, locale="en")
-            doc = {"_id": new_id("u"), "email": data.email, "full_name": data.full_name,
-                   "search_name": data.full_name.lower(), "locale": data.locale, "role": "admin",
-                   "blocked": False, "email_verified": True, "email_verified_at": now, "failed_logins": 0,
-                   "created_at": now, "updated_at": now, "password_changed_at": now,
-                   "password_hash": hashing.hash_sync(password)}
-            await users.insert(doc, [new_event(events.registered(doc), producer="auth")])
+            doc = new_user(data, password_hash=hashing.hash_sync(password), at=now, role="admin", verified=True)
+            # verified from the start: documents and signing deliver only to proven addresses
+            await users.insert(doc, [new_event(events.registered(doc), producer="auth"),
+                                     new_event(events.email_verified(doc), producer="auth")])
             return f"created admin {normalized} ({doc['_id']})"
 
         return await retry_stale(attempt)
     finally:
         await client.close()
+
+
+class UnverifiedAccount(Exception):
+    """create-admin refuses to promote an account whose e-mail address is not verified."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         password = getpass.getpass("password for the admin: ") or None
     try:
         print(asyncio.run(create_admin(settings, email=args.email, password=password, full_name=args.full_name)))
+    except UnverifiedAccount as exc:
+        print(f"email: {exc}", file=sys.stderr)
+        return 2
     except PydanticCustomError as exc:
         print(f"email: {exc.message()}", file=sys.stderr)
         return 2

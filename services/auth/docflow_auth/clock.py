@@ -1,14 +1,15 @@
-"""UTC time, and reading stored times back.
+"""UTC time as DocFlow stores it.
 
 Times are stored as BSON dates and read back with ``docflow_shared.mongo.stored_datetime``, so
-reads never depend on a server's quirks. Fields that queries compare against carry a numeric
-twin (``*_ts``, seconds since the epoch).
+reads never depend on a server's quirks; ``now`` is already what a BSON date keeps (milliseconds).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
+
+from docflow_shared.mongo import utc_now
 
 
 def now() -> datetime:
-    return datetime.now(UTC)
+    return utc_now()

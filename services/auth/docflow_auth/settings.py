@@ -18,6 +18,7 @@ class AuthSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="AUTH_", env_file=".env", extra="ignore", populate_by_name=True)
 
     service_name: ClassVar[str] = "auth"
+    required_secrets: ClassVar[tuple[str, ...]] = ("secret_key", "event_secret_keys")
 
     data_dir: Path = Field(Path(".data"), validation_alias=AliasChoices("DATA_DIR", "data_dir"))
     signing_keys: str = ""
@@ -26,6 +27,9 @@ class AuthSettings(ServiceSettings):
     access_token_ttl: int = 900
     refresh_token_ttl: int = 7 * 24 * 3600
     refresh_absolute_ttl: int = 30 * 24 * 3600
+    # Seconds in which the refresh token just rotated away still answers its successor (two
+    # tabs refreshing at once); later it counts as reuse and ends the session.
+    refresh_grace_seconds: float = 10.0
 
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19456
@@ -36,7 +40,9 @@ class AuthSettings(ServiceSettings):
     lockout_minutes: int = 15
 
     verification_ttl: int = 600
+    # wrong codes per address (not per code: a new code does not reset it) in each guess window
     verification_attempts: int = 5
+    verification_guess_window: int = 3600
     reset_ttl: int = 1800
 
     login_rate_limit: int = 20
@@ -45,6 +51,9 @@ class AuthSettings(ServiceSettings):
     forgot_rate_window: int = 3600
     resend_rate_limit: int = 5
     resend_rate_window: int = 3600
+    # e-mail changes per account: each one sends a fresh code to the address asked for
+    email_change_rate_limit: int = 5
+    email_change_rate_window: int = 3600
 
     cookie_secure: bool | None = None
     cookie_domain: str | None = None

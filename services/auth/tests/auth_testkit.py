@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 
 from docflow_auth.security.identifiers import iin_check_digit
+from docflow_dev.testing.events import EventTap
 from docflow_shared.events import Event
-from docflow_shared.testing.events import EventTap
 
 PASSWORD = "Sturdy-Kettle-47"
 API = "/api/v1"
@@ -53,13 +53,6 @@ def header_of(token: str) -> dict[str, Any]:
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status and body["title"] and body["type"]
-    return body
 
 
 @dataclass

@@ -1,27 +1,23 @@
 """Auth tests run against a real auth process (embedded MongoDB-wire server, local RabbitMQ).
 
-``base_url`` is the gateway of the session ``stack`` (every service running), so these are
-end-to-end tests a client would recognise; ``DOCFLOW_AUTH_TESTS_DIRECT=1`` runs the same tests
-against auth alone (every route keeps its path under /api/v1).
+``base_url`` is auth alone, started for these tests (every route keeps its path under /api/v1);
+``DOCFLOW_TESTS_VIA=gateway`` sends the same requests through the gateway of the session
+``stack`` (every service running), as a client would.
 """
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 import pytest_asyncio
-
-from docflow_shared.devstack import Stack, free_port
-from docflow_shared.testing.events import EventTap
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 from auth_testkit import AuthApi
+
+from docflow_dev.devstack import Stack, free_port
+from docflow_dev.testing.events import EventTap
+from docflow_dev.testing.plugin import tests_via
 
 
 @pytest.fixture(scope="session")
@@ -34,11 +30,11 @@ def auth_stack(platform_env: dict[str, str], tmp_path_factory: pytest.TempPathFa
 
 @pytest.fixture(scope="session")
 def base_url(request: pytest.FixtureRequest) -> str:
-    """The gateway of the session ``stack``; auth itself with DOCFLOW_AUTH_TESTS_DIRECT=1."""
-    if os.environ.get("DOCFLOW_AUTH_TESTS_DIRECT") == "1":
-        stack: Stack = request.getfixturevalue("auth_stack")
-        return stack.url("auth")
-    return str(request.getfixturevalue("gateway_url"))
+    """Auth itself; the gateway of the session ``stack`` with DOCFLOW_TESTS_VIA=gateway."""
+    if tests_via() == "gateway":
+        return str(request.getfixturevalue("gateway_url"))
+    stack: Stack = request.getfixturevalue("auth_stack")
+    return stack.url("auth")
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -6,9 +6,10 @@ import uuid
 
 import httpx
 import pytest_asyncio
-from auth_testkit import API, PASSWORD, Account, AuthApi, assert_problem, claims_of, run_cli, unique_email
+from auth_testkit import API, PASSWORD, Account, AuthApi, claims_of, run_cli, unique_email
 
-from docflow_shared.testing.events import EventTap
+from docflow_dev.testing.asserts import assert_problem
+from docflow_dev.testing.events import EventTap
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
@@ -29,16 +30,39 @@ async def admin(base_url: str, platform_env: dict[str, str]) -> Account:
 
 
 class TestCli:
-    async def test_cli_promotes_an_existing_account(self, api: AuthApi, platform_env: dict[str, str],
-                                                    events: EventTap) -> None:
-        user = await api.account(verified=False)
+    async def test_a_new_cli_admin_is_announced_as_verified(self, events: EventTap, platform_env: dict[str, str],
+                                                            base_url: str) -> None:
+        """Documents and signing reach only proven addresses; the CLI's admin has one from the start.
+        (``base_url`` keeps auth running: its relay publishes what the CLI left in the outbox.)"""
+        email = unique_email("announced")
+        code, out = await run_cli(platform_env, "create-admin", "--email", email, "--password", PASSWORD)
+        assert code == 0, out
+        verified = await events.wait_for("user.email_verified", lambda e: e.data["email"] == email, timeout=20)
+        registered = await events.wait_for("user.registered", lambda e: e.data["email"] == email)
+        assert verified.data["user_id"] == registered.data["user_id"]
+
+    async def test_cli_promotes_a_verified_account_and_ends_its_sessions(
+        self, api: AuthApi, platform_env: dict[str, str], events: EventTap
+    ) -> None:
+        user = await api.account()
         code, out = await run_cli(platform_env, "create-admin", "--email", user.email.upper())
         assert code == 0 and "promoted" in out, out
         changed = await events.wait_for("user.role_changed", lambda e: e.data["user_id"] == user.id, timeout=20)
         assert changed.data["role"] == "admin" and changed.data["previous_role"] == "user"
+        assert_problem(await api.refresh(user.refresh_token), 401)
         relogged = await api.log_in(user)
         assert claims_of(relogged.access_token)["role"] == "admin"
         assert claims_of(relogged.access_token)["email_verified"] is True
+
+    async def test_cli_refuses_to_promote_an_unverified_account(self, api: AuthApi,
+                                                                platform_env: dict[str, str]) -> None:
+        user = await api.account(verified=False)
+        code, out = await run_cli(platform_env, "create-admin", "--email", user.email)
+        assert code == 2 and "not verified" in out, out
+        assert (await api.refresh(user.refresh_token)).status_code == 200
+        relogged = await api.log_in(user)
+        assert claims_of(relogged.access_token)["role"] == "user"
+        assert claims_of(relogged.access_token)["email_verified"] is False
 
     async def test_cli_refuses_a_weak_password(self, platform_env: dict[str, str]) -> None:
         code, out = await run_cli(platform_env, "create-admin", "--email", unique_email("weak"),
@@ -105,7 +129,8 @@ class TestAdminUsers:
         assert blocked.status_code == 200 and blocked.json()["blocked"] is True
         assert_problem(await api.refresh(user.refresh_token), 401)
         assert assert_problem(await api.login(user.email), 403)["type"].endswith("account-blocked")
-        assert_problem(await http.get(f"{API}/users/me", headers=user.headers), 403)
+        me = await http.get(f"{API}/users/me", headers=user.headers)
+        assert me.status_code in (401, 403), "403 from auth, or 401 once the revocation reached the verifier"
         await http.patch(f"{API}/admin/users/{user.id}", headers=admin.headers, json={"blocked": False})
         assert (await api.login(user.email)).status_code == 200
 

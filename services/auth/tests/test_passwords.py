@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import httpx
-from auth_testkit import API, PASSWORD, AuthApi, assert_problem, unique_email
+from auth_testkit import API, PASSWORD, AuthApi, unique_email
 
-from docflow_shared.testing.events import EventTap
+from docflow_dev.testing.asserts import assert_problem
+from docflow_dev.testing.events import EventTap
 
 NEW_PASSWORD = "Fresh-Lantern-2031"
 

@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import httpx
-from auth_testkit import (
-    API,
-    PASSWORD,
-    AuthApi,
-    assert_problem,
-    claims_of,
-    unique_email,
-    valid_iin,
-    valid_kz_phone,
-)
+from auth_testkit import API, PASSWORD, AuthApi, claims_of, unique_email, valid_iin, valid_kz_phone
 
-from docflow_shared.testing.events import EventTap
+from docflow_dev.testing.asserts import assert_problem
+from docflow_dev.testing.events import EventTap
 
 
 class TestProfile:
@@ -52,7 +44,7 @@ class TestProfile:
 
 
 class TestChangeEmail:
-    async def test_change_email_requires_reverification(
+    async def test_change_email_takes_effect_once_verified(
         self, api: AuthApi, http: httpx.AsyncClient, events: EventTap
     ) -> None:
         account = await api.account()
@@ -63,15 +55,22 @@ class TestChangeEmail:
         response = await http.post(f"{API}/users/me/email", headers=account.headers,
                                    json={"password": PASSWORD, "new_email": new_email.upper()})
         assert response.status_code == 200, response.text
-        assert response.json()["email"] == new_email and response.json()["email_verified"] is False
+        body = response.json()
+        assert (body["email"], body["email_verified"], body["pending_email"]) == (account.email, True, new_email)
         requested = await events.wait_for("user.email_verification_requested",
                                           lambda e: e.data["user_id"] == account.id and e.data["email"] == new_email)
         refreshed = (await api.refresh(account.refresh_token)).json()
-        assert claims_of(refreshed["access_token"])["email_verified"] is False
-        assert_problem(await api.login(account.email), 401)
+        assert claims_of(refreshed["access_token"])["email_verified"] is True
+        assert (await api.login(account.email)).status_code == 200
+        assert_problem(await api.login(new_email), 401)
         ok = await http.post(f"{API}/auth/email/verify", json={"email": new_email, "code": requested.data["code"]})
-        assert ok.status_code == 200
-        assert (await http.get(f"{API}/users/me", headers=account.headers)).json()["email_verified"] is True
+        assert ok.status_code == 200, ok.text
+        me = (await http.get(f"{API}/users/me", headers=account.headers)).json()
+        assert (me["email"], me["email_verified"], me["pending_email"]) == (new_email, True, None)
+        updated = await events.wait_for("user.updated", lambda e: e.data["user_id"] == account.id)
+        assert (updated.data["email"], updated.data["email_verified"]) == (new_email, True)
+        assert_problem(await api.login(account.email), 401)
+        assert (await api.login(new_email)).status_code == 200
 
     async def test_taken_email_is_409(self, api: AuthApi, http: httpx.AsyncClient) -> None:
         first, second = await api.account(), await api.account()

@@ -7,7 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
-from auth_testkit import API, AuthApi, assert_problem, unique_email
+from auth_testkit import API, AuthApi, unique_email
+
+from docflow_dev.testing.asserts import assert_problem
 
 ROUTES: list[tuple[str, str]] = [
     ("POST", "/auth/signup"), ("GET", "/auth/availability"), ("POST", "/auth/email/verify"),
@@ -46,11 +48,19 @@ async def test_junk_never_causes_a_500(method: str, path: str, api: AuthApi, htt
                     method, path, body, headers, response.status_code, response.text)
 
 
-async def test_concurrent_signups_for_one_email_create_one_account(api: AuthApi) -> None:
+async def test_concurrent_verifications_of_one_email_leave_one_owner(api: AuthApi, http: httpx.AsyncClient) -> None:
+    """Unverified accounts may share an address; when they verify it at once, one wins and the
+    others lose it (the address is unique among verified accounts)."""
     email = unique_email("race")
-    responses = await asyncio.gather(*(api.signup(email if i % 2 else email.upper()) for i in range(6)))
-    statuses = sorted(r.status_code for r in responses)
-    assert statuses.count(201) == 1, [r.text for r in responses]
-    for response in responses:
-        if response.status_code != 201:
-            assert_problem(response, 409)
+    signups = await asyncio.gather(*(api.signup(email if i % 2 else email.upper()) for i in range(4)))
+    assert [r.status_code for r in signups] == [201] * 4, [r.text for r in signups]
+    ids = [r.json()["id"] for r in signups]
+    codes = [(await api.verification_event(user_id)).data["code"] for user_id in ids]
+    verified = await asyncio.gather(*(http.post(f"{API}/auth/email/verify", json={"email": email, "code": code})
+                                      for code in codes))
+    statuses = [r.status_code for r in verified]
+    assert statuses.count(200) == 1, [r.text for r in verified]
+    for response in verified:
+        if response.status_code != 200:
+            assert_problem(response, 400 if response.status_code == 400 else 409)
+    assert (await api.login(email)).status_code == 200

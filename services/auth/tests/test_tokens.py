@@ -14,11 +14,12 @@ from typing import Any
 
 import httpx
 import pytest
-from auth_testkit import API, AuthApi, assert_problem, bearer, claims_of, header_of, run_cli
+from auth_testkit import API, AuthApi, bearer, claims_of, header_of, run_cli
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from docflow_auth.keys.keyring import SigningKey
-from docflow_shared.testing.issuer import LocalIssuer
+from docflow_dev.testing.asserts import assert_problem
+from docflow_dev.testing.issuer import LocalIssuer
 
 
 def b64(data: bytes) -> str:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from docflow_shared.events import EventPayload
 from docflow_shared.events.catalogue import (
+    SessionRevoked,
+    UserBlocked,
     UserDeleted,
     UserEmailVerificationRequested,
     UserEmailVerified,
@@ -17,6 +20,7 @@ from docflow_shared.events.catalogue import (
     UserUpdated,
 )
 from docflow_shared.mongo import Document
+from docflow_shared.sealed import SecretSealer, secret_context
 
 
 def _person(user: Document) -> dict[str, str]:
@@ -29,20 +33,39 @@ def registered(user: Document) -> EventPayload:
                           role=user.get("role", "user"))
 
 
-def verification_requested(user: Document, *, code: str, token: str, expires_at: datetime) -> EventPayload:
-    return UserEmailVerificationRequested(**_person(user), code=code, token=token, expires_at=expires_at)
+def verification_requested(user: Document, *, address: str, code: str, token: str, expires_at: datetime,
+                           sealer: SecretSealer) -> EventPayload:
+    """Sent to ``address``: the account's own unverified e-mail, or the one it asked to move to."""
+    context = secret_context(UserEmailVerificationRequested.TYPE, user["_id"])
+    return UserEmailVerificationRequested(**{**_person(user), "email": address}, expires_at=expires_at,
+                                          sealed=sealer.seal({"code": code, "token": token}, context=context))
 
 
 def email_verified(user: Document) -> EventPayload:
     return UserEmailVerified(user_id=user["_id"], email=user["email"])
 
 
-def password_reset_requested(user: Document, *, token: str, expires_at: datetime) -> EventPayload:
-    return UserPasswordResetRequested(**_person(user), token=token, expires_at=expires_at)
+def password_reset_requested(user: Document, *, token: str, expires_at: datetime,
+                             sealer: SecretSealer) -> EventPayload:
+    context = secret_context(UserPasswordResetRequested.TYPE, user["_id"])
+    return UserPasswordResetRequested(**_person(user), expires_at=expires_at,
+                                      sealed=sealer.seal({"token": token}, context=context))
 
 
-def password_changed(user: Document, *, at: datetime, reason: str) -> EventPayload:
-    return UserPasswordChanged(**_person(user), changed_at=at, reason=reason)  # type: ignore[arg-type]
+PasswordChangeReason = Literal["changed", "reset"]
+
+
+def password_changed(user: Document, *, at: datetime, reason: PasswordChangeReason,
+                     kept_session_id: str | None = None) -> EventPayload:
+    return UserPasswordChanged(**_person(user), changed_at=at, reason=reason, kept_session_id=kept_session_id)
+
+
+def blocked(user: Document, *, at: datetime) -> EventPayload:
+    return UserBlocked(user_id=user["_id"], blocked_at=at)
+
+
+def session_revoked(session: Document, *, at: datetime, reason: str) -> EventPayload:
+    return SessionRevoked(session_id=session["_id"], user_id=session["user_id"], revoked_at=at, reason=reason)
 
 
 def locked(user: Document, *, until: datetime, attempts: int) -> EventPayload:

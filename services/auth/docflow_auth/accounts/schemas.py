@@ -10,11 +10,14 @@ from pydantic_core import PydanticCustomError
 
 from docflow_auth.clock import now
 from docflow_auth.security.identifiers import Email, FullName, Iin, Phone
-from docflow_auth.security.passwords import MAX_LENGTH, password_problems
+from docflow_auth.security.passwords import MAX_LENGTH, MIN_LENGTH, password_problems
 from docflow_shared.mongo import Document, stored_datetime
 
 Locale = Literal["ru", "en"]
 Password = Annotated[str, Field(min_length=1, max_length=MAX_LENGTH)]
+# A password being chosen: the policy check explains a short one better than a bare length error,
+# so the minimum is stated in the schema and enforced by the policy.
+NewPassword = Annotated[str, Field(min_length=1, max_length=MAX_LENGTH, json_schema_extra={"minLength": MIN_LENGTH})]
 
 
 class Strict(BaseModel):
@@ -30,7 +33,7 @@ def check_password_policy(password: str, email: str | None) -> str:
 
 class SignupCreate(Strict):
     email: Email
-    password: Password
+    password: NewPassword
     full_name: FullName
     phone: Phone | None = None
     iin: Iin | None = None
@@ -51,14 +54,26 @@ class UserRead(BaseModel):
     locale: Locale = "ru"
     role: str = "user"
     email_verified: bool = False
+    # an address asked for by POST /users/me/email; it replaces ``email`` once verified
+    pending_email: str | None = None
     created_at: datetime
 
     @classmethod
     def of(cls, user: Document) -> UserRead:
         return cls(id=user["_id"], email=user["email"], full_name=user["full_name"], phone=user.get("phone"),
                    iin=user.get("iin"), locale=user.get("locale", "ru"), role=user.get("role", "user"),
-                   email_verified=bool(user.get("email_verified")),
+                   email_verified=bool(user.get("email_verified")), pending_email=user.get("pending_email"),
                    created_at=stored_datetime(user["created_at"]) or now())
+
+
+class SignupRead(UserRead):
+    """The new account's profile and, as login answers them, its first access and refresh
+    tokens (the access token says ``email_verified: false`` until the address is confirmed)."""
+
+    access_token: str
+    refresh_token: str
+    token_type: str = "Bearer"
+    expires_in: int
 
 
 class AvailabilityRead(BaseModel):

@@ -9,13 +9,12 @@ from docflow_auth.admin.schemas import AdminUserRead, AdminUserUpdate
 from docflow_auth.clock import now
 from docflow_auth.context import AuthContext
 from docflow_shared.errors import Conflict, NotFound
-from docflow_shared.mongo import Document
-from docflow_shared.outbox import retry_stale
-from docflow_shared.pagination import Page, decode_cursor, encode_cursor
+from docflow_shared.outbox import Whole, retry_stale
+from docflow_shared.pagination import OLDEST_FIRST, Page
 from docflow_shared.tokens import Principal
 
 
-async def _get(auth: AuthContext, user_id: str) -> Document:
+async def _get(auth: AuthContext, user_id: str) -> Whole:
     user = await auth.users.get(user_id) if len(user_id) <= 64 else None
     if user is None:
         raise NotFound("No such user.")
@@ -23,12 +22,9 @@ async def _get(auth: AuthContext, user_id: str) -> Document:
 
 
 async def list_users(auth: AuthContext, *, q: str | None, limit: int, cursor: str | None) -> Page[AdminUserRead]:
-    after = (decode_cursor(cursor) or {}).get("after")
-    docs = await auth.users.search(q.strip() if q else None, after=str(after) if after else None, limit=limit + 1)
-    more = len(docs) > limit
-    docs = docs[:limit]
-    return Page[AdminUserRead](items=[AdminUserRead.of(d) for d in docs],
-                               next_cursor=encode_cursor({"after": docs[-1]["_id"]}) if more and docs else None)
+    docs = await auth.users.search(q.strip() if q else None, after=OLDEST_FIRST.after(cursor), limit=limit + 1)
+    docs, next_cursor = OLDEST_FIRST.page(docs, limit)
+    return Page[AdminUserRead](items=[AdminUserRead.of(d) for d in docs], next_cursor=next_cursor)
 
 
 async def get_user(auth: AuthContext, user_id: str) -> AdminUserRead:
@@ -40,7 +36,7 @@ async def update_user(auth: AuthContext, admin: Principal, user_id: str, data: A
     if user_id == admin.user_id and (sent.get("role") == "user" or sent.get("blocked")):
         raise Conflict("Administrators cannot demote or block themselves.", slug="self-demotion")
 
-    async def attempt() -> Document:
+    async def attempt() -> Whole:
         user = await _get(auth, user_id)
         changes: dict[str, Any] = {k: v for k, v in sent.items() if v != (bool(user.get(k)) if k == "blocked"
                                                                              else user.get(k, "user"))}
@@ -48,8 +44,10 @@ async def update_user(auth: AuthContext, admin: Principal, user_id: str, data: A
             return user
         changes["updated_at"] = now()
         after = {**user, **changes}
-        event = auth.runtime.event(events.role_changed(after, previous_role=user.get("role", "user")))
-        return await auth.users.update(user, changes, [event])
+        produced = [auth.runtime.event(events.role_changed(after, previous_role=user.get("role", "user")))]
+        if changes.get("blocked"):
+            produced.append(auth.runtime.event(events.blocked(after, at=changes["updated_at"])))
+        return await auth.users.update(user, changes, produced)
 
     saved = await retry_stale(attempt)
     if saved.get("blocked"):
@@ -60,7 +58,7 @@ async def update_user(auth: AuthContext, admin: Principal, user_id: str, data: A
 
 
 async def unlock(auth: AuthContext, user_id: str) -> AdminUserRead:
-    async def attempt() -> Document:
+    async def attempt() -> Whole:
         user = await _get(auth, user_id)
         return await auth.users.update(user, {"failed_logins": 0, "updated_at": now()}, unset=["locked_until"])
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from docflow_auth.context import Auth
+from docflow_auth.dependencies import Ctx
 from docflow_auth.keys.keyring import JWKS_CACHE_SECONDS
 
 router = APIRouter(tags=["keys"])
 
 
 @router.get("/.well-known/jwks.json", summary="Public keys (JWKS) for access-token verification")
-async def jwks(auth: Auth) -> JSONResponse:
-    return JSONResponse(auth.keyring.jwks(), headers={"Cache-Control": f"public, max-age={JWKS_CACHE_SECONDS}"})
+async def jwks(ctx: Ctx) -> JSONResponse:
+    return JSONResponse(ctx.keyring.jwks(), headers={"Cache-Control": f"public, max-age={JWKS_CACHE_SECONDS}"})

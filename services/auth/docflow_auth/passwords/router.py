@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from docflow_auth.context import Auth
+from docflow_auth.dependencies import Ctx
 from docflow_auth.passwords import service
 from docflow_auth.passwords.schemas import PasswordChange, PasswordForgot, PasswordReset
 from docflow_shared.web import CurrentUser
@@ -15,18 +15,18 @@ me_router = APIRouter(tags=["passwords"])
 
 @router.post("/password/forgot", status_code=status.HTTP_202_ACCEPTED,
              summary="E-mail a reset link if the account exists (always 202)")
-async def forgot(data: PasswordForgot, auth: Auth) -> dict[str, str]:
-    await service.forgot(auth, data.email)
+async def forgot(data: PasswordForgot, ctx: Ctx) -> dict[str, str]:
+    await service.forgot(ctx, data.email)
     return {"status": "accepted"}
 
 
 @router.post("/password/reset", status_code=status.HTTP_204_NO_CONTENT,
              summary="Set a new password with the e-mailed token; ends every session")
-async def reset(data: PasswordReset, auth: Auth) -> None:
-    await service.reset(auth, data)
+async def reset(data: PasswordReset, ctx: Ctx) -> None:
+    await service.reset(ctx, data)
 
 
 @me_router.post("/password", status_code=status.HTTP_204_NO_CONTENT,
                 summary="Change the password; ends the other sessions")
-async def change(data: PasswordChange, principal: CurrentUser, auth: Auth) -> None:
-    await service.change(auth, principal, data)
+async def change(data: PasswordChange, principal: CurrentUser, ctx: Ctx) -> None:
+    await service.change(ctx, principal, data)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from docflow_auth.accounts.schemas import Password, Strict
+from docflow_auth.accounts.schemas import NewPassword, Password, Strict
 from docflow_auth.security.identifiers import Email
 
 
@@ -16,9 +16,9 @@ class PasswordForgot(Strict):
 
 class PasswordReset(Strict):
     token: Annotated[str, Field(min_length=16, max_length=200)]
-    new_password: Password
+    new_password: NewPassword
 
 
 class PasswordChange(Strict):
     current_password: Password
-    new_password: Password
+    new_password: NewPassword

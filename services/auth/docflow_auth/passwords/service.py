@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from docflow_auth.accounts import events
+from docflow_auth.accounts.events import PasswordChangeReason
 from docflow_auth.clock import now
 from docflow_auth.context import AuthContext
 from docflow_auth.passwords.schemas import PasswordChange, PasswordReset
@@ -12,8 +13,8 @@ from docflow_auth.profile.service import confirm_password, load_user, require_li
 from docflow_auth.security.passwords import password_problems
 from docflow_auth.security.secrets import new_token, token_hash
 from docflow_shared.errors import BadRequest, Unprocessable, field_error
-from docflow_shared.mongo import Document, stored_datetime
-from docflow_shared.outbox import retry_stale
+from docflow_shared.mongo import stored_datetime
+from docflow_shared.outbox import Whole, retry_stale
 from docflow_shared.tokens import Principal
 
 
@@ -35,7 +36,8 @@ async def forgot(auth: AuthContext, email: str) -> None:
             return
         token = new_token()
         expires_at = now() + timedelta(seconds=settings.reset_ttl)
-        event = auth.runtime.event(events.password_reset_requested(user, token=token, expires_at=expires_at))
+        event = auth.runtime.event(events.password_reset_requested(user, token=token, expires_at=expires_at,
+                                                                   sealer=auth.sealer))
         await auth.users.update(user, {"reset": {"token_hash": token_hash(token), "expires_at": expires_at}},
                                 [event])
 
@@ -44,7 +46,7 @@ async def forgot(auth: AuthContext, email: str) -> None:
 
 async def reset(auth: AuthContext, data: PasswordReset) -> None:
     user = await auth.users.by_token("reset", token_hash(data.token))
-    expires_at = stored_datetime((user or {}).get("reset", {}).get("expires_at"))
+    expires_at = stored_datetime(dict(user or {}).get("reset", {}).get("expires_at"))
     if user is None or expires_at is None or expires_at <= now():
         raise BadRequest("The reset link is invalid, used or expired; ask for a new one.", slug="invalid-token")
     check_policy(data.new_password, user["email"])
@@ -68,16 +70,18 @@ async def change(auth: AuthContext, principal: Principal, data: PasswordChange) 
     password_hash = await auth.passwords.hash(data.new_password)
 
     async def attempt() -> None:
-        await _set_password(auth, await load_user(auth, principal), password_hash, reason="changed")
+        await _set_password(auth, await load_user(auth, principal), password_hash, reason="changed",
+                            kept_session_id=principal.session_id)
 
     await retry_stale(attempt)
     await auth.sessions.revoke_for_user(user["_id"], reason="password-changed", now=now(),
                                         keep=principal.session_id)
 
 
-async def _set_password(auth: AuthContext, user: Document, password_hash: str, *, reason: str,
-                        unset: list[str] | None = None) -> None:
+async def _set_password(auth: AuthContext, user: Whole, password_hash: str, *, reason: PasswordChangeReason,
+                        unset: list[str] | None = None, kept_session_id: str | None = None) -> None:
     at = now()
-    event = auth.runtime.event(events.password_changed(user, at=at, reason=reason))
+    event = auth.runtime.event(events.password_changed(user, at=at, reason=reason,
+                                                       kept_session_id=kept_session_id))
     await auth.users.update(user, {"password_hash": password_hash, "password_changed_at": at, "updated_at": at,
                                    "failed_logins": 0}, [event], unset=unset or [])

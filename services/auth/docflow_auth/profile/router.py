@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from docflow_auth.accounts.schemas import UserRead
-from docflow_auth.context import Auth
+from docflow_auth.dependencies import Ctx
 from docflow_auth.profile import service
 from docflow_auth.profile.schemas import AccountDelete, EmailChange, UserLookupRead, UserUpdate
 from docflow_auth.security.identifiers import Email
@@ -17,25 +17,25 @@ router = APIRouter(tags=["profile"])
 
 
 @router.get("/me", summary="The caller's profile")
-async def read_me(principal: CurrentUser, auth: Auth) -> UserRead:
-    return await service.me(auth, principal)
+async def read_me(principal: CurrentUser, ctx: Ctx) -> UserRead:
+    return await service.me(ctx, principal)
 
 
 @router.patch("/me", summary="Change name, phone, IIN or locale")
-async def update_me(data: UserUpdate, principal: CurrentUser, auth: Auth) -> UserRead:
-    return await service.update_me(auth, principal, data)
+async def update_me(data: UserUpdate, principal: CurrentUser, ctx: Ctx) -> UserRead:
+    return await service.update_me(ctx, principal, data)
 
 
 @router.delete("/me", status_code=status.HTTP_204_NO_CONTENT, summary="Delete the account (needs the password)")
-async def delete_me(data: AccountDelete, principal: CurrentUser, auth: Auth) -> None:
-    await service.delete_me(auth, principal, data)
+async def delete_me(data: AccountDelete, principal: CurrentUser, ctx: Ctx) -> None:
+    await service.delete_me(ctx, principal, data)
 
 
-@router.post("/me/email", summary="Change the e-mail address (needs the password; re-verification)")
-async def change_email(data: EmailChange, principal: CurrentUser, auth: Auth) -> UserRead:
-    return await service.change_email(auth, principal, data)
+@router.post("/me/email", summary="Ask to change the e-mail address (needs the password; takes effect once verified)")
+async def change_email(data: EmailChange, principal: CurrentUser, ctx: Ctx) -> UserRead:
+    return await service.change_email(ctx, principal, data)
 
 
 @router.get("/lookup", summary="Find a user by e-mail (minimal profile)")
-async def lookup(email: Annotated[Email, Query()], principal: CurrentUser, auth: Auth) -> UserLookupRead:
-    return await service.lookup(auth, email)
+async def lookup(email: Annotated[Email, Query()], principal: CurrentUser, ctx: Ctx) -> UserLookupRead:
+    return await service.lookup(ctx, principal, email)

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from docflow_auth.accounts import events
+from docflow_auth.accounts import events, lockout
 from docflow_auth.accounts.schemas import UserRead
-from docflow_auth.accounts.service import start_verification
+from docflow_auth.accounts.service import delete_account, start_verification
 from docflow_auth.clock import now
 from docflow_auth.context import AuthContext
-from docflow_auth.errors import AccountBlocked
+from docflow_auth.errors import AccountBlocked, account_exists
 from docflow_auth.profile.schemas import AccountDelete, EmailChange, UserLookupRead, UserUpdate
-from docflow_auth.sessions.service import ensure_not_locked, record_failure
 from docflow_shared.errors import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable, field_error
 from docflow_shared.mongo import Document
-from docflow_shared.outbox import retry_stale
+from docflow_shared.outbox import Whole, retry_stale
 from docflow_shared.tokens import Principal
 
 
-async def load_user(auth: AuthContext, principal: Principal) -> Document:
+async def load_user(auth: AuthContext, principal: Principal) -> Whole:
     """The caller's account; 401 once it is deleted, 403 while it is blocked."""
     user = await auth.users.get(principal.user_id)
     if user is None:
@@ -37,9 +36,7 @@ async def require_live_session(auth: AuthContext, principal: Principal) -> None:
 
 async def confirm_password(auth: AuthContext, user: Document, password: str, field: str = "password") -> None:
     """Sensitive changes need the password; wrong ones count toward the lockout."""
-    ensure_not_locked(user)
-    if not await auth.passwords.verify(user["password_hash"], password):
-        await record_failure(auth, user["_id"])
+    if await lockout.check_password(auth, user, password) is None:
         raise Forbidden("The password is wrong.", slug="wrong-password",
                         errors=[field_error(field, "The password is wrong.", "wrong_password")])
 
@@ -62,8 +59,7 @@ async def update_me(auth: AuthContext, principal: Principal, data: UserUpdate) -
             return UserRead.of(user)
         taken = await auth.users.taken(changes, exclude_id=user["_id"])
         if taken:
-            raise Conflict("Another account already uses this " + " / ".join(taken) + ".", slug="account-exists",
-                           errors=[field_error(f, "Already registered.", "duplicate") for f in taken])
+            raise account_exists(taken, "Another account already uses this " + " / ".join(taken) + ".")
         if "full_name" in changes:
             changes["search_name"] = changes["full_name"].lower()
         changes["updated_at"] = now()
@@ -75,27 +71,28 @@ async def update_me(auth: AuthContext, principal: Principal, data: UserUpdate) -
 
 
 async def change_email(auth: AuthContext, principal: Principal, data: EmailChange) -> UserRead:
+    """The new address waits in ``pending_email`` and gets the code; ``email`` (and login with
+    it) stays as it is until that code or link is used, so nobody receives anything addressed to
+    an address they have not proved to own. Changes per account are limited: each one sends a
+    fresh code."""
     user = await load_user(auth, principal)
     await require_live_session(auth, principal)
     await confirm_password(auth, user, data.password)
+    settings = auth.settings
+    await auth.throttle.check("email-change", user["_id"], limit=settings.email_change_rate_limit,
+                              window=settings.email_change_rate_window)
     if data.new_email == user["email"]:
         raise Conflict("This is already your e-mail address.", slug="same-email")
     if await auth.users.taken({"email": data.new_email}, exclude_id=user["_id"]):
-        raise Conflict("Another account already uses this e-mail.", slug="account-exists",
-                       errors=[field_error("new_email", "Already registered.", "duplicate")])
+        raise account_exists(["new_email"], "Another account already uses this e-mail.")
 
     async def attempt() -> UserRead:
         current = await load_user(auth, principal)
-        after = {**current, "email": data.new_email, "email_verified": False}
-        fields, requested = start_verification(auth, after)
-        changes = {"email": data.new_email, "email_verified": False, "updated_at": now(), **fields}
-        saved = await auth.users.update(current, changes, [auth.runtime.event(events.updated(after)), requested],
-                                        unset=["email_verified_at"])
-        return UserRead.of(saved)
+        fields, requested = start_verification(auth, current, data.new_email)
+        changes = {"pending_email": data.new_email, "updated_at": now(), **fields}
+        return UserRead.of(await auth.users.update(current, changes, [requested]))
 
-    result = await retry_stale(attempt)
-    await auth.sessions.sync_claims(principal.user_id, email_verified=False)
-    return result
+    return await retry_stale(attempt)
 
 
 async def delete_me(auth: AuthContext, principal: Principal, data: AccountDelete) -> None:
@@ -103,22 +100,16 @@ async def delete_me(auth: AuthContext, principal: Principal, data: AccountDelete
     user = await load_user(auth, principal)
     await require_live_session(auth, principal)
     await confirm_password(auth, user, data.password)
-
-    async def attempt() -> None:
-        current = await load_user(auth, principal)
-        at = now()
-        await auth.users.update(
-            current, {"deleted_at": at, "updated_at": at}, [auth.runtime.event(events.deleted(current["_id"], at=at))],
-            unset=["email", "phone", "iin", "password_hash", "verification", "reset", "full_name", "search_name"],
-            purge_when_published=True,
-        )
-
-    await retry_stale(attempt)
-    await auth.sessions.revoke_for_user(principal.user_id, reason="account-deleted", now=now())
+    await delete_account(auth, principal.user_id, reason="account-deleted")
 
 
-async def lookup(auth: AuthContext, email: str) -> UserLookupRead:
-    user = await auth.users.by_email(email)
+async def lookup(auth: AuthContext, principal: Principal, email: str) -> UserLookupRead:
+    """Only a caller with a verified address may look others up, and only verified accounts are
+    found: an unverified claim to an address is answered as no account at all."""
+    caller = await load_user(auth, principal)
+    if not caller.get("email_verified"):
+        raise Forbidden("Confirm your e-mail address before looking up other users.", slug="email-not-verified")
+    user = await auth.users.verified_holder(email)
     if user is None or user.get("blocked"):
         raise NotFound("No account uses this e-mail.")
     return UserLookupRead(id=user["_id"], full_name=user["full_name"], email=user["email"])

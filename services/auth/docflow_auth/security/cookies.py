@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal, TypedDict
+
 from fastapi import Request, Response
 
 from docflow_auth.security.secrets import new_token
@@ -14,6 +16,18 @@ REFRESH_COOKIE_PATH = "/api/v1/auth"
 TRANSPORT_HEADER = "x-token-transport"
 
 
+class CookieOptions(TypedDict):
+    """What every token cookie shares, typed as ``Response.set_cookie`` takes it."""
+
+    secure: bool
+    samesite: Literal["lax", "strict", "none"] | None
+    domain: str | None
+
+
+def cookie_options(settings: AuthSettings) -> CookieOptions:
+    return {"secure": settings.secure_cookies, "samesite": "lax", "domain": settings.cookie_domain}
+
+
 def wants_cookies(request: Request, body_transport: str | None) -> bool:
     return (body_transport or request.headers.get(TRANSPORT_HEADER, "")).lower() == "cookie"
 
@@ -22,22 +36,20 @@ def set_token_cookies(response: Response, settings: AuthSettings, *, access_toke
                       refresh_token: str, refresh_max_age: int) -> str:
     """Set the three cookies; returns the CSRF token (also readable by the page's script)."""
     csrf = new_token(24)
-    common = {"secure": settings.secure_cookies, "samesite": "lax", "domain": settings.cookie_domain}
+    common = cookie_options(settings)
     response.set_cookie(ACCESS_COOKIE, access_token, max_age=settings.access_token_ttl, path="/",
-                        httponly=True, **common)  # type: ignore[arg-type]
+                        httponly=True, **common)
     response.set_cookie(REFRESH_COOKIE, refresh_token, max_age=refresh_max_age, path=REFRESH_COOKIE_PATH,
-                        httponly=True, **common)  # type: ignore[arg-type]
-    response.set_cookie(CSRF_COOKIE, csrf, max_age=refresh_max_age, path="/", httponly=False,
-                        **common)  # type: ignore[arg-type]
+                        httponly=True, **common)
+    response.set_cookie(CSRF_COOKIE, csrf, max_age=refresh_max_age, path="/", httponly=False, **common)
     return csrf
 
 
 def clear_token_cookies(response: Response, settings: AuthSettings) -> None:
-    common = {"secure": settings.secure_cookies, "samesite": "lax", "domain": settings.cookie_domain}
-    response.delete_cookie(ACCESS_COOKIE, path="/", httponly=True, **common)  # type: ignore[arg-type]
-    response.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH, httponly=True,
-                           **common)  # type: ignore[arg-type]
-    response.delete_cookie(CSRF_COOKIE, path="/", **common)  # type: ignore[arg-type]
+    common = cookie_options(settings)
+    response.delete_cookie(ACCESS_COOKIE, path="/", httponly=True, **common)
+    response.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH, httponly=True, **common)
+    response.delete_cookie(CSRF_COOKIE, path="/", **common)
 
 
 def refresh_cookie(request: Request) -> str | None:

@@ -57,9 +57,16 @@ def normalize_iin(value: str) -> str:
     return iin
 
 
-Email = Annotated[str, Field(max_length=320), AfterValidator(normalize_email)]
-Phone = Annotated[str, Field(max_length=32), AfterValidator(normalize_phone)]
-Iin = Annotated[str, Field(max_length=12), AfterValidator(normalize_iin)]
+# The JSON schema states the shape; the validators check the rest (deliverable syntax, a valid
+# number for its region, the IIN control digit) and answer 422 with the reason.
+Email = Annotated[str, Field(max_length=320, json_schema_extra={"format": "email"}),
+                  AfterValidator(normalize_email)]
+Phone = Annotated[str, Field(max_length=32, json_schema_extra={"pattern": r"^\+?[0-9][0-9 ()-]{6,30}$",
+                                                               "examples": ["+77011234567"]}),
+                  AfterValidator(normalize_phone)]
+Iin = Annotated[str, Field(max_length=12, json_schema_extra={"pattern": r"^[0-9]{12}$",
+                                                             "examples": ["900101300017"]}),
+                AfterValidator(normalize_iin)]
 FullName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(lambda v: _clean_name(v))]
 
 

@@ -7,15 +7,9 @@ import hashlib
 import hmac
 import os
 import secrets
-import time
 from pathlib import Path
 
 from docflow_auth.security.files import exclusive_lock, write_private
-
-
-def new_id(prefix: str) -> str:
-    """An opaque id that sorts roughly by creation time."""
-    return f"{prefix}{int(time.time() * 1000):012x}{secrets.token_hex(6)}"
 
 
 def new_token(nbytes: int = 32) -> str:

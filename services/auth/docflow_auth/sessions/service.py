@@ -4,81 +4,61 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from docflow_auth.accounts import events
+from fastapi import Request
+
+from docflow_auth.accounts import events, lockout
+from docflow_auth.accounts.lockout import BAD_CREDENTIALS
 from docflow_auth.clock import now
 from docflow_auth.context import AuthContext
 from docflow_auth.errors import AccountBlocked, AccountLocked
-from docflow_auth.security.secrets import new_id, token_hash
+from docflow_auth.security.cookies import refresh_cookie
+from docflow_auth.security.secrets import token_hash
 from docflow_auth.sessions.schemas import LoginCreate, SessionList, SessionRead
 from docflow_auth.sessions.tokens import (
     IssuedTokens,
     access_token,
     new_refresh_token,
     parse_refresh_token,
+    successor_of,
 )
 from docflow_shared.errors import NotFound, Unauthorized
+from docflow_shared.ids import new_id
 from docflow_shared.mongo import Document, stored_datetime
 from docflow_shared.outbox import retry_stale
-from docflow_shared.tokens import Principal
-
-BAD_CREDENTIALS = "The e-mail or password is wrong."
+from docflow_shared.tokens import Principal, bearer_token
 
 
 async def login(auth: AuthContext, data: LoginCreate, *, user_agent: str | None, ip: str | None) -> IssuedTokens:
+    """The address's verified holder logs in with it; while nobody has verified it, each account
+    that signed up with it unverified (its owner, perhaps a squatter too) is tried, oldest first,
+    and the one whose password matches logs in."""
     settings = auth.settings
     await auth.throttle.check("login", data.email, limit=settings.login_rate_limit,
                               window=settings.login_rate_window)
-    user = await auth.users.by_email(data.email)
-    if user is not None:
-        ensure_not_locked(user)
-    ok = await auth.passwords.verify(user["password_hash"] if user else None, data.password)
-    if user is None:
+    candidates = await auth.users.holders(data.email)
+    if not candidates:
+        await auth.passwords.verify(None, data.password)  # the same work as for a known address
         raise Unauthorized(BAD_CREDENTIALS, slug="invalid-credentials")
-    if not ok:
-        await record_failure(auth, user["_id"])
-        raise Unauthorized(BAD_CREDENTIALS, slug="invalid-credentials")
-    if user.get("blocked"):
-        raise AccountBlocked("This account is blocked; contact an administrator.", slug="account-blocked")
-    await _after_success(auth, user, data.password)
-    return await start_session(auth, user, user_agent=user_agent, ip=ip)
-
-
-def ensure_not_locked(user: Document) -> None:
-    until = stored_datetime(user.get("locked_until"))
-    if until is not None and until > now():
-        wait = int((until - now()).total_seconds()) + 1
-        raise AccountLocked(f"Too many failed logins; the account is locked until {until.isoformat()}.",
-                     slug="account-locked", headers={"Retry-After": str(wait)})
-
-
-async def record_failure(auth: AuthContext, user_id: str) -> None:
-    """Count a failed password; at the threshold lock the account and announce it (423)."""
-    settings = auth.settings
-
-    async def attempt() -> Document | None:
-        user = await auth.users.get(user_id)
+    refusal: Exception = Unauthorized(BAD_CREDENTIALS, slug="invalid-credentials")
+    for candidate in candidates:
+        try:
+            user = await lockout.check_password(auth, candidate, data.password)
+        except (AccountLocked, Unauthorized) as exc:
+            if len(candidates) == 1 or isinstance(exc, AccountLocked):
+                refusal = exc
+            continue
         if user is None:
-            return None
-        failures = int(user.get("failed_logins", 0) or 0) + 1
-        if failures < settings.lockout_threshold:
-            await auth.users.update(user, {"failed_logins": failures})
-            return None
-        until = now() + timedelta(minutes=settings.lockout_minutes)
-        event = auth.runtime.event(events.locked(user, until=until, attempts=failures))
-        return await auth.users.update(user, {"failed_logins": 0, "locked_until": until}, [event])
-
-    locked_user = await retry_stale(attempt)
-    if locked_user is not None:
-        ensure_not_locked(locked_user)
+            continue  # a wrong password: the refusal stays 401 invalid-credentials
+        if user.get("blocked"):
+            raise AccountBlocked("This account is blocked; contact an administrator.", slug="account-blocked")
+        await _after_success(auth, user, data.password)
+        return await start_session(auth, user, user_agent=user_agent, ip=ip)
+    raise refusal
 
 
 async def _after_success(auth: AuthContext, user: Document, password: str) -> None:
-    changes: dict[str, object] = {}
-    if user.get("failed_logins"):
-        changes["failed_logins"] = 0
     if auth.passwords.needs_rehash(user["password_hash"]):
-        changes["password_hash"] = await auth.passwords.hash(password)
-    if changes:
+        changes: dict[str, object] = {"password_hash": await auth.passwords.hash(password)}
         await retry_stale(lambda: _apply_fresh(auth, user["_id"], changes))
 
 
@@ -100,8 +80,7 @@ async def start_session(auth: AuthContext, user: Document, *, user_agent: str | 
         "_id": session_id, "user_id": user["_id"], "role": user.get("role", "user"),
         "email_verified": bool(user.get("email_verified")), "token_hash": token_hash(refresh.value),
         "generation": 0, "created_at": created, "last_used_at": created, "expires_at": expires,
-        "absolute_expires_at": absolute, "expires_ts": expires.timestamp(),
-        "absolute_ts": absolute.timestamp(), "purge_at": absolute + timedelta(days=1), "revoked_at": None,
+        "absolute_expires_at": absolute, "purge_at": absolute + timedelta(days=1), "revoked_at": None,
         "user_agent": (user_agent or "")[:300] or None, "ip": ip,
     })
     return _issue(auth, user["_id"], user.get("role", "user"), bool(user.get("email_verified")),
@@ -118,16 +97,32 @@ def _issue(auth: AuthContext, user_id: str, role: str, email_verified: bool, ses
     )
 
 
-async def refresh(auth: AuthContext, value: str) -> IssuedTokens:
-    """Rotate: the presented token is spent, a new one of the next generation is issued."""
+async def refresh(auth: AuthContext, request: Request, *, refresh_token: str | None) -> IssuedTokens:
+    """Rotate the refresh token from the body, else from its cookie."""
+    value = refresh_token or refresh_cookie(request)
+    if not value:
+        raise Unauthorized("A refresh token is required.", slug="unauthenticated")
+    return await rotate(auth, value)
+
+
+async def rotate(auth: AuthContext, value: str) -> IssuedTokens:
+    """The presented token is spent, a new one of the next generation is issued."""
     presented = parse_refresh_token(auth, value)
     at = now()
-    successor = new_refresh_token(auth, presented.session_id, presented.generation + 1)
+    successor = successor_of(auth, presented)
     cap = at + timedelta(seconds=auth.settings.refresh_token_ttl)
     session = await auth.sessions.rotate(
         presented.session_id, old_hash=token_hash(value), new_hash=token_hash(successor.value),
         generation=successor.generation, now=at, expires_at=cap,
     )
+    if session is None:
+        # a parallel refresh with the same token (another tab) won the rotation just now
+        session = await auth.sessions.rotated_within(
+            presented.session_id, old_hash=token_hash(value), new_hash=token_hash(successor.value), now=at,
+            grace=auth.settings.refresh_grace_seconds,
+        )
+        if session is not None:
+            cap = stored_datetime(session.get("expires_at")) or cap
     if session is None:
         await _refused(auth, presented.session_id, presented.generation, at)
         raise Unauthorized("The refresh token is not valid.", slug="invalid-refresh-token")
@@ -147,20 +142,36 @@ async def _refused(auth: AuthContext, session_id: str, generation: int, at: date
     if (expires and expires <= at) or (absolute and absolute <= at):
         raise Unauthorized("This session has expired; log in again.", slug="session-expired")
     if generation <= int(session.get("generation", 0)):
-        await auth.sessions.revoke(session_id, reason="refresh-token-reuse", now=at)
+        await revoke(auth, session_id, reason="refresh-token-reuse", at=at)
         raise Unauthorized("This refresh token was already used; the session has been ended.",
                            slug="refresh-token-reused")
 
 
-async def logout(auth: AuthContext, *, refresh_value: str | None, session_id: str | None) -> None:
-    """End one family: the refresh token's, else the calling access token's session."""
-    if refresh_value:
+async def logout(auth: AuthContext, request: Request, *, refresh_token: str | None) -> None:
+    """End one family: the refresh token's (from the body, else its cookie), else the calling
+    access token's session."""
+    value = refresh_token or refresh_cookie(request)
+    if value:
         try:
-            session_id = parse_refresh_token(auth, refresh_value).session_id
+            session_id: str | None = parse_refresh_token(auth, value).session_id
         except Unauthorized:
             return
+    else:
+        token = bearer_token(request.headers.get("authorization"))
+        if token is None:
+            raise Unauthorized("A refresh token or an access token is required.", slug="unauthenticated")
+        session_id = (await auth.runtime.verifier.verify(token)).session_id
     if session_id:
-        await auth.sessions.revoke(session_id, reason="logout", now=now())
+        await revoke(auth, session_id, reason="logout", at=now())
+
+
+async def revoke(auth: AuthContext, session_id: str, *, reason: str, at: datetime,
+                 user_id: str | None = None) -> bool:
+    """End a session and announce it, so every replica refuses its access tokens at once."""
+    return await auth.sessions.revoke(
+        session_id, reason=reason, now=at, user_id=user_id,
+        announce=lambda session: auth.runtime.event(events.session_revoked(session, at=at, reason=reason)),
+    )
 
 
 async def list_sessions(auth: AuthContext, principal: Principal) -> SessionList:
@@ -179,6 +190,5 @@ def _session_read(doc: Document, principal: Principal) -> SessionRead:
 
 
 async def revoke_session(auth: AuthContext, principal: Principal, session_id: str) -> None:
-    if not await auth.sessions.revoke(session_id, reason="revoked-by-user", now=now(),
-                                      user_id=principal.user_id):
+    if not await revoke(auth, session_id, reason="revoked-by-user", at=now(), user_id=principal.user_id):
         raise NotFound("No such session.")

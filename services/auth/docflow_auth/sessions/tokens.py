@@ -44,7 +44,18 @@ def access_token(auth: AuthContext, *, user_id: str, role: str, email_verified: 
 
 
 def new_refresh_token(auth: AuthContext, session_id: str, generation: int) -> RefreshToken:
-    nonce = new_token(18)
+    return _refresh_token(auth, session_id, generation, new_token(18))
+
+
+def successor_of(auth: AuthContext, presented: RefreshToken) -> RefreshToken:
+    """The token that replaces ``presented``: derived from it with the server secret, so a
+    second use of ``presented`` within the grace window is answered with the same successor
+    without storing any token in readable form."""
+    nonce = auth.secret.mac("refresh-successor", presented.value, size=18)
+    return _refresh_token(auth, presented.session_id, presented.generation + 1, nonce)
+
+
+def _refresh_token(auth: AuthContext, session_id: str, generation: int, nonce: str) -> RefreshToken:
     mac = auth.secret.mac("refresh", session_id, str(generation), nonce, size=24)
     return RefreshToken(session_id, generation, f"{session_id}.{generation}.{nonce}.{mac}")
 

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypedDict
 
-from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 
-from docflow_shared.mongo import Document
+from docflow_shared.mongo import Document, count_in_window
+
+
+class RateLimitDocument(TypedDict):
+    _id: str  # the window's key
+    count: int
+    expires_at: datetime  # a TTL date: written by the insert only (``count_in_window``)
 
 
 class RateLimitRepository:
@@ -19,8 +25,4 @@ class RateLimitRepository:
 
     async def hit(self, key: str, expires_at: datetime) -> int:
         """Count one more hit in the window ``key``; returns the count so far."""
-        doc = await self.collection.find_one_and_update(
-            {"_id": key}, {"$inc": {"count": 1}, "$set": {"expires_at": expires_at}},
-            upsert=True, return_document=ReturnDocument.AFTER,
-        )
-        return int(doc["count"]) if doc else 1
+        return await count_in_window(self.collection, key, expires_at)
