@@ -8,6 +8,7 @@ from docflow_documents.comments.router import router as comments
 from docflow_documents.contacts.router import router as contacts
 from docflow_documents.documents.router import router as documents
 from docflow_documents.files.router import router as files
+from docflow_documents.outsiders.router import router as outsiders
 from docflow_documents.sharing.router import inbox_router as inbox
 from docflow_documents.sharing.router import router as sharing
 from docflow_documents.versions.router import router as versions
@@ -24,4 +25,5 @@ def routers() -> list[APIRouter]:
     api.include_router(comments, prefix="/documents", tags=["comments"])
     api.include_router(inbox, prefix="/inbox", tags=["inbox"])
     api.include_router(contacts, prefix="/contacts", tags=["contacts"])
+    api.include_router(outsiders, prefix="/external", tags=["outside participants"])
     return [api]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import Depends, Query, Request
 
@@ -10,7 +10,7 @@ from docflow_documents.context import DocumentsContext
 
 
 def get_context(request: Request) -> DocumentsContext:
-    return request.app.state.documents  # type: ignore[no-any-return]
+    return cast(DocumentsContext, request.app.state.context)
 
 
 Ctx = Annotated[DocumentsContext, Depends(get_context)]

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import re
-import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from docflow_shared.errors import NotFound
+from docflow_shared.ids import id_pattern
+from docflow_shared.mongo import event_clock, utc_now
+from docflow_shared.pagination import Keyset
 
-_ID = re.compile(r"^[0-9a-f]{32}$")
+ID_LENGTH = 32  # new_id(length=ID_LENGTH): as long as the uuid4 hex ids stored before
+ID_PATTERN = id_pattern(length=ID_LENGTH)
+_ID = re.compile(ID_PATTERN)
+# Path parameters that carry one of these ids, for the OpenAPI document.
+PATH_IDS = {name: ID_PATTERN for name in ("document_id", "file_id", "comment_id", "item_id", "contact_id")}
 
 
-def new_id() -> str:
-    return uuid.uuid4().hex
+# Every listing is newest first by ``sort_key``: unique, so a page is one flat range query (no
+# ``$or``), which every MongoDB-compatible server plans well.
+LISTING_ORDER = Keyset("sort_key", unique=True)
+
+
+def sort_key(created_us: int, item_id: str) -> str:
+    """The creation counter (zero-padded), then the id: orders like (created, id)."""
+    return f"{created_us:017d}:{item_id}"
 
 
 def checked_id(value: str, what: str = "resource") -> str:
@@ -22,11 +34,8 @@ def checked_id(value: str, what: str = "resource") -> str:
     return value
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def stamp(moment: datetime | None = None) -> tuple[str, int]:
-    """ISO-8601 text for output and integer microseconds for ordering and cursors."""
-    moment = moment or utcnow()
-    return moment.isoformat(), int(moment.timestamp() * 1_000_000)
+def stamp(moment: datetime | None = None) -> tuple[datetime, int]:
+    """The time to store (a BSON date) and an ordering counter for sort keys and versions
+    (integer microseconds: a counter, not a time; see ``docflow_shared.mongo.event_clock``)."""
+    moment = moment or utc_now()
+    return moment, event_clock(moment)

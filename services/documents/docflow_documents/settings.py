@@ -20,6 +20,7 @@ class DocumentsSettings(ServiceSettings):
                                       populate_by_name=True)
 
     service_name: ClassVar[str] = "documents"
+    required_secrets: ClassVar[tuple[str, ...]] = ("master_keys",)
 
     max_upload_mb: float = Field(
         100, validation_alias=AliasChoices("DOCUMENTS_MAX_UPLOAD_MB", "MAX_UPLOAD_MB", "max_upload_mb")
@@ -32,7 +33,7 @@ class DocumentsSettings(ServiceSettings):
     zip_max_entries: int = 10_000
     zip_max_ratio: float = 100.0
     zip_max_total_mb: float = 1024.0
-    zip_max_directory_mb: float = 32.0
+    zip_max_directory_mb: float = 4.0
     # an upload that stores nothing for this long is dropped, and what a process that died
     # mid-upload left behind is removed; the sweep runs every upload_sweep_seconds
     upload_idle_seconds: float = Field(900.0, gt=0)

@@ -1,16 +1,15 @@
 """Fixtures for the documents service's tests: the service as a real process on free ports, its
-database, users made known to it through ``user.registered`` events, and tokens for them.
+database, users made known to it through ``user.registered`` and ``user.email_verified`` events
+(only a proven address receives shares), and tokens for them.
 
 ``base_url`` is where the tests send requests (the service itself, under ``/api/v1``). To run
-the same tests through the gateway, set ``DOCFLOW_DOCUMENTS_TESTS_VIA_GATEWAY=1``: requests then
-go to ``gateway_url`` and tokens must come from an issuer the gateway trusts (override
+the same tests through the gateway, set ``DOCFLOW_TESTS_VIA=gateway``: requests then go to
+``gateway_url`` and tokens must come from an issuer the gateway trusts (override
 ``issue_token``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -22,12 +21,15 @@ import pytest
 import pytest_asyncio
 from pymongo.asynchronous.database import AsyncDatabase
 
+from docflow_dev.devstack import Stack, free_port
+from docflow_dev.testing.asserts import eventually
+from docflow_dev.testing.events import EventTap
+from docflow_dev.testing.issuer import LocalIssuer
+from docflow_dev.testing.plugin import event_sealer, tests_via
 from docflow_shared.bus import EventBus
-from docflow_shared.devstack import Stack, free_port
 from docflow_shared.events import EventPayload, new_event
-from docflow_shared.events.catalogue import UserRegistered
+from docflow_shared.events.catalogue import UserEmailVerified, UserRegistered
 from docflow_shared.mongo import Document, create_client
-from docflow_shared.testing.issuer import LocalIssuer
 
 MAX_UPLOAD_MB = 4
 ZIP_MAX_ENTRIES = 500
@@ -45,11 +47,26 @@ class User:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def start_documents(platform_env: dict[str, str], local_issuer: LocalIssuer,
+@pytest.fixture(scope="session")
+def documents_env(platform_env: dict[str, str]) -> dict[str, str]:
+    """The service under test gets a database and broker namespace of its own: the whole stack's
+    documents instance, which believes only auth's broker user, never competes with it for the
+    events these tests publish as the development user."""
+    return {**platform_env, "BROKER_NAMESPACE": f"{platform_env['BROKER_NAMESPACE']}docs.",
+            "MONGODB_DB_PREFIX": f"{platform_env['MONGODB_DB_PREFIX']}docs_"}
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def events(amqp_url: str, documents_env: dict[str, str]) -> AsyncIterator[EventTap]:
+    async with EventTap(amqp_url, documents_env["BROKER_NAMESPACE"], sealer=event_sealer(documents_env)) as tap:
+        yield tap
+
+
+def start_documents(documents_env: dict[str, str], local_issuer: LocalIssuer,
                     tmp_path_factory: pytest.TempPathFactory, **settings: str) -> Stack:
     """The documents service as a process of its own, on the tests' database and broker."""
     env = {
-        **platform_env,
+        **documents_env,
         "JWKS_URL": local_issuer.jwks_url,
         "DOCUMENTS_MAX_UPLOAD_MB": str(MAX_UPLOAD_MB),
         "DOCUMENTS_ZIP_MAX_ENTRIES": str(ZIP_MAX_ENTRIES),
@@ -60,9 +77,9 @@ def start_documents(platform_env: dict[str, str], local_issuer: LocalIssuer,
 
 
 @pytest.fixture(scope="session")
-def documents_service(platform_env: dict[str, str], local_issuer: LocalIssuer,
+def documents_service(documents_env: dict[str, str], local_issuer: LocalIssuer,
                       tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = start_documents(platform_env, local_issuer, tmp_path_factory)
+    stack = start_documents(documents_env, local_issuer, tmp_path_factory)
     yield stack
     stack.stop()
 
@@ -70,7 +87,7 @@ def documents_service(platform_env: dict[str, str], local_issuer: LocalIssuer,
 @pytest.fixture(scope="session")
 def base_url(request: pytest.FixtureRequest) -> str:
     """Where requests go: the service started here, or the whole stack's gateway."""
-    if os.environ.get("DOCFLOW_DOCUMENTS_TESTS_VIA_GATEWAY"):
+    if tests_via() == "gateway":
         return str(request.getfixturevalue("gateway_url")) + "/api/v1"
     service: Stack = request.getfixturevalue("documents_service")
     return service.url("documents") + "/api/v1"
@@ -96,15 +113,15 @@ async def http(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
-async def documents_db(mongo_url: str, platform_env: dict[str, str]) -> AsyncIterator[AsyncDatabase[Document]]:
+async def documents_db(mongo_url: str, documents_env: dict[str, str]) -> AsyncIterator[AsyncDatabase[Document]]:
     client = create_client(mongo_url)
-    yield client[f"{platform_env['MONGODB_DB_PREFIX']}documents"]
+    yield client[f"{documents_env['MONGODB_DB_PREFIX']}documents"]
     await client.close()
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
-async def publisher(amqp_url: str, platform_env: dict[str, str]) -> AsyncIterator[EventBus]:
-    bus = EventBus(amqp_url=amqp_url, service="documents-tests", namespace=platform_env["BROKER_NAMESPACE"])
+async def publisher(amqp_url: str, documents_env: dict[str, str]) -> AsyncIterator[EventBus]:
+    bus = EventBus(amqp_url=amqp_url, service="documents-tests", namespace=documents_env["BROKER_NAMESPACE"])
     await bus.start()
     assert await bus.wait_ready(20)
     yield bus
@@ -124,15 +141,6 @@ def publish(publisher: EventBus) -> Publish:
     return send
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 15.0, what: str = "condition") -> None:
-    """Wait until ``check()`` holds (consumers and the relay work asynchronously)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{what} did not happen within {timeout}s")
-
 
 MakeUser = Callable[..., Awaitable[User]]
 
@@ -144,9 +152,12 @@ def make_user(publish: Publish, documents_db: AsyncDatabase[Document], issue_tok
         user_id = uuid.uuid4().hex
         email = f"user-{user_id[:10]}@example.kz"
         await publish(UserRegistered(user_id=user_id, email=email.upper(), full_name=name, locale=locale))
+        if verified:
+            await publish(UserEmailVerified(user_id=user_id, email=email))
 
         async def known() -> bool:
-            return await documents_db.users.find_one({"_id": user_id}) is not None
+            found = await documents_db.users.find_one({"_id": user_id, "full_name": name})
+            return found is not None and (not verified or found.get("verified_email") == email)
 
         await eventually(known, what=f"projection of {email}")
         return User(user_id, email, name, issue_token(user_id, email_verified=verified))

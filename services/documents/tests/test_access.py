@@ -6,6 +6,9 @@ import uuid
 from typing import Any
 
 import pytest
+from jose import jwt
+
+from docflow_dev.testing.issuer import LocalIssuer
 
 MALFORMED = ["not-an-id", "-1", "A" * 32, "0" * 31 + "g", "x" * 2000, "%2e%2e", "null"]
 
@@ -129,3 +132,10 @@ class TestIdorMatrix:
 async def test_bad_tokens_are_401(api: Any, problem: Any, token: str) -> None:
     problem(await api.http.get("/documents", headers={"Authorization": f"Bearer {token}"}), 401)
     problem(await api.http.get("/inbox", headers={"Authorization": f"Bearer {token}"}), 401)
+
+
+async def test_a_correctly_signed_token_without_aud_is_401(api: Any, problem: Any, local_issuer: LocalIssuer) -> None:
+    claims = jwt.get_unverified_claims(local_issuer.token("u-no-aud"))
+    del claims["aud"]
+    token = jwt.encode(claims, local_issuer.private_pem, algorithm="ES256", headers={"kid": local_issuer.kid})
+    problem(await api.http.get("/documents", headers={"Authorization": f"Bearer {token}"}), 401)

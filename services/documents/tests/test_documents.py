@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from docflow_shared.testing.events import EventTap
+from docflow_dev.testing.events import EventTap
 
 
 class TestCreate:
@@ -87,6 +87,19 @@ class TestList:
         problem(await api.http.get("/documents", params={"cursor": "!!!"}, headers=user.headers), 400)
         problem(await api.http.get("/documents", params={"limit": 0}, headers=user.headers), 422)
         problem(await api.http.get("/documents", params={"scope": "everyone"}, headers=user.headers), 422)
+
+
+class TestPages:
+    async def test_a_full_last_page_has_no_cursor_to_an_empty_one(self, api: Any, make_user: Any) -> None:
+        owner = await make_user()
+        doc = await api.create_document(owner, title="v1")
+        url = f"/documents/{doc['id']}"
+        for title in ("v2", "v3", "v4"):  # each change keeps the state before it: versions 1..3
+            assert (await api.http.patch(url, json={"title": title}, headers=owner.headers)).status_code == 200
+        only = (await api.http.get("/documents", params={"limit": 1}, headers=owner.headers)).json()
+        assert [d["id"] for d in only["items"]] == [doc["id"]] and only["next_cursor"] is None
+        versions = (await api.http.get(f"{url}/versions", params={"limit": 3}, headers=owner.headers)).json()
+        assert [v["number"] for v in versions["items"]] == [3, 2, 1] and versions["next_cursor"] is None
 
 
 class TestEditsAndVersions:

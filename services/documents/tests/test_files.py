@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import os
 import zipfile
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
 import httpx
+import pytest
 
-from docflow_shared.testing.events import EventTap
+from docflow_dev.testing.events import EventTap
+from docflow_shared import streebog
+from docflow_shared.events import Person
+from docflow_shared.events.catalogue import (
+    DocumentSigned,
+    SignatureFileDigestsRequested,
+    SignatureRequestCancelled,
+    SignatureRequested,
+)
 
 PDF_HEAD = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
 
@@ -22,6 +33,21 @@ def zip_bytes(entries: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED
         for name, data in entries.items():
             archive.writestr(name, data)
     return buffer.getvalue()
+
+
+def lying_zip(*, entries: int, claimed: int, damaged_after: int | None = None) -> bytes:
+    """A stored archive of ``entries`` files whose end record claims ``claimed`` of them; the
+    directory header after ``damaged_after`` entries is overwritten, so parsing it all fails."""
+    data = bytearray(zip_bytes({f"f{i}.txt": b"x" for i in range(entries)}, zipfile.ZIP_STORED))
+    eocd = data.rfind(b"PK\x05\x06")
+    data[eocd + 8:eocd + 12] = claimed.to_bytes(2, "little") * 2
+    if damaged_after is not None:
+        cd_start = int.from_bytes(data[eocd + 16:eocd + 20], "little")
+        at = cd_start
+        for _ in range(damaged_after):
+            at += 46 + sum(int.from_bytes(data[at + k:at + k + 2], "little") for k in (28, 30, 32))
+        data[at:at + 4] = b"JUNK"
+    return bytes(data)
 
 
 class TestUploadAndDownload:
@@ -280,6 +306,17 @@ class TestZip:
         cut = await api.uploaded(owner, doc["id"], zip_bytes({"a.txt": b"abc" * 1000})[:-10], name="cut.zip")
         problem(await api.http.get(f"/documents/{doc['id']}/files/{cut['id']}/zip", headers=owner.headers), 422)
 
+    async def test_directory_larger_than_its_claimed_count_is_refused_before_parsing(
+            self, api: Any, make_user: Any, problem: Any) -> None:
+        owner = await make_user()
+        doc = await api.create_document(owner)
+        file = await api.uploaded(owner, doc["id"], lying_zip(entries=600, claimed=1, damaged_after=501),
+                                  name="lying.zip")
+        body = problem(await api.http.get(f"/documents/{doc['id']}/files/{file['id']}/zip",
+                                          headers=owner.headers), 422)
+        # counted from the directory's own headers, before zipfile parses (and trips over) the rest
+        assert body["type"].endswith("/zip-too-many-entries"), body
+
 
 async def test_list_files_paginates(api: Any, make_user: Any) -> None:
     owner = await make_user()
@@ -295,3 +332,77 @@ async def test_list_files_paginates(api: Any, make_user: Any) -> None:
             break
     assert seen == list(reversed(ids))
     assert isinstance(httpx.Response, type)
+
+
+async def wait_stored(db: Any, collection: str, query: dict[str, Any], timeout: float = 15.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        if await db[collection].find_one(query) is not None:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{collection} {query} never appeared")
+
+
+class TestSignedFiles:
+    async def test_a_signed_file_cannot_be_renamed_or_deleted(self, api: Any, make_user: Any, publish: Any,
+                                                              documents_db: Any, problem: Any) -> None:
+        owner = await make_user()
+        doc = await api.create_document(owner)
+        file = await api.uploaded(owner, doc["id"], b"%PDF-1.7 signed bytes", name="contract.pdf")
+        other = await api.uploaded(owner, doc["id"], b"unsigned", name="notes.txt")
+        person = Person(user_id=owner.id, email=owner.email, full_name=owner.full_name, locale="en")
+        await publish(DocumentSigned(document_id=doc["id"], file_id=file["id"], signature_id="sig_signed1",
+                                     title=doc["title"], signer=person, owner=person,
+                                     signed_at=datetime.now(UTC)), producer="signing")
+        await wait_stored(documents_db, "signatures", {"_id": "sig_signed1"})
+        url = f"/documents/{doc['id']}/files/{file['id']}"
+        body = problem(await api.http.patch(url, json={"name": "other.pdf"}, headers=owner.headers), 409)
+        assert body["type"].endswith("/file-signed")
+        problem(await api.http.delete(url, headers=owner.headers), 409)
+        assert (await api.http.get(f"{url}/content", headers=owner.headers)).content == b"%PDF-1.7 signed bytes"
+        # a file without a signature is still the owner's to change
+        assert (await api.http.delete(f"/documents/{doc['id']}/files/{other['id']}",
+                                      headers=owner.headers)).status_code == 204
+
+    async def test_no_files_are_added_while_a_request_is_open(self, api: Any, make_user: Any, publish: Any,
+                                                              documents_db: Any, problem: Any) -> None:
+        owner, signer = await make_user(), await make_user()
+        doc = await api.create_document(owner)
+        await api.uploaded(owner, doc["id"], b"first", name="a.txt")
+        owner_p = Person(user_id=owner.id, email=owner.email, full_name=owner.full_name, locale="en")
+        signer_p = Person(user_id=signer.id, email=signer.email, full_name=signer.full_name, locale="en")
+        await publish(SignatureRequested(request_id="srq_open1", document_id=doc["id"], title=doc["title"],
+                                         owner=owner_p, signer=signer_p), producer="routes")
+        await wait_stored(documents_db, "signature_requests", {"_id": "srq_open1"})
+        body = problem(await api.upload(owner, doc["id"], b"added later", "b.txt"), 409)
+        assert body["type"].endswith("/request-open")
+        await publish(SignatureRequestCancelled(request_id="srq_open1", document_id=doc["id"], owner_id=owner.id,
+                                                signer_ids=[signer.id]), producer="routes")
+        await wait_stored(documents_db, "signature_requests", {"_id": "srq_open1", "closed": True})
+        assert (await api.upload(owner, doc["id"], b"added later", "b.txt")).status_code == 201
+
+
+@pytest.mark.skipif(not streebog.available(), reason="the GOST provider (libengine-gost-openssl) is not installed")
+class TestStreebogDigests:
+    async def test_signings_request_is_answered_with_the_digests_once_computed(
+            self, api: Any, make_user: Any, publish: Any, events: EventTap) -> None:
+        owner = await make_user()
+        doc = await api.create_document(owner, title="GOST")
+        data = os.urandom(3 * 1024 * 1024 + 123)  # several sealed chunks, the last one short
+        file = await api.uploaded(owner, doc["id"], data, name="contract.pdf")
+        assert file["streebog512"] is None  # not computed while the upload streams
+        await publish(SignatureFileDigestsRequested(document_id=doc["id"], file_id=file["id"]), producer="signing")
+        event = await events.wait_for("document.file_digested", lambda e: e.data["file_id"] == file["id"],
+                                      timeout=30)
+        assert event.data["streebog512"] == streebog.digest(data, 512).hex()
+        assert event.data["streebog256"] == streebog.digest(data, 256).hex()
+        assert event.data["sha256"] == hashlib.sha256(data).hexdigest()
+        shown = (await api.http.get(f"/documents/{doc['id']}/files/{file['id']}", headers=owner.headers)).json()
+        assert shown["streebog512"] == event.data["streebog512"]
+
+        # asked again: the stored digests are sent again, from the record
+        await api.db.files.update_one({"_id": file["id"]}, {"$set": {"streebog256": "00"}})
+        await publish(SignatureFileDigestsRequested(document_id=doc["id"], file_id=file["id"]), producer="signing")
+        again = await events.wait_for("document.file_digested",
+                                      lambda e: e.data["file_id"] == file["id"] and e.id != event.id, timeout=30)
+        assert again.data["streebog256"] == "00"

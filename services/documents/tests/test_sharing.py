@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from docflow_dev.testing.events import EventTap
 from docflow_shared.events import Person
 from docflow_shared.events.catalogue import (
     DocumentCompleted,
@@ -15,7 +16,6 @@ from docflow_shared.events.catalogue import (
     SignatureRequested,
     UserUpdated,
 )
-from docflow_shared.testing.events import EventTap
 
 
 class TestShare:
@@ -51,15 +51,29 @@ class TestShare:
         assert [d["id"] for d in shared_list["items"]] == [doc["id"]]
         assert (await api.http.get("/documents", headers=reader.headers)).json()["items"] == []
 
-    async def test_unknown_recipients_store_nothing(self, api: Any, make_user: Any, problem: Any) -> None:
+    async def test_unproven_recipients_wait_and_can_be_revoked(self, api: Any, make_user: Any, problem: Any) -> None:
         owner, known = await make_user(), await make_user()
+        squatter = await make_user(verified=False)
         doc = await api.create_document(owner)
-        body = {"recipients": [known.email, "nobody@example.kz", "ghost@example.ru"], "permission": "comment"}
+        body = {"recipients": [known.email, "nobody@example.kz", "Ghost@Example.ru", squatter.email],
+                "permission": "comment"}
         response = await api.http.post(f"/documents/{doc['id']}/share", json=body, headers=owner.headers)
-        errors = problem(response, 422)["errors"]
-        assert sorted(e["message"] for e in errors) == ["ghost@example.ru", "nobody@example.kz"]
-        assert await api.db.shares.find_one({"document_id": doc["id"]}) is None
-        assert (await api.http.get("/inbox", headers=known.headers)).json()["items"] == []
+        assert response.status_code == 201, response.text
+        by_email = {s["email"]: s for s in response.json()["shares"]}
+        assert by_email[known.email]["status"] == "active" and by_email[known.email]["recipient_id"] == known.id
+        for email in ("nobody@example.kz", "ghost@example.ru", squatter.email):
+            assert by_email[email]["status"] == "pending" and by_email[email]["recipient_id"] is None
+            assert by_email[email]["permission"] == "comment"
+        assert await api.db.shares.count_documents({"document_id": doc["id"]}) == 1
+        assert await api.db.pending_shares.count_documents({"document_id": doc["id"]}) == 3
+        problem(await api.http.get(f"/documents/{doc['id']}", headers=squatter.headers), 404)
+        assert (await api.http.get("/inbox", headers=squatter.headers)).json()["items"] == []
+
+        revoked = await api.http.delete(f"/documents/{doc['id']}/share/Nobody@example.kz", headers=owner.headers)
+        assert revoked.status_code == 204
+        assert await api.db.pending_shares.count_documents({"document_id": doc["id"]}) == 2
+        problem(await api.http.delete(f"/documents/{doc['id']}/share/nobody@example.kz", headers=owner.headers), 404)
+
         problem(await api.share(owner, doc["id"], [owner]), 422)
         problem(await api.http.post(f"/documents/{doc['id']}/share", json={"recipients": []},
                                     headers=owner.headers), 422)
@@ -86,6 +100,12 @@ class TestShare:
         # sharing again works after a revoke
         await api.shared(owner, doc["id"], [reader], "comment")
         assert (await api.http.get(f"/documents/{doc['id']}", headers=reader.headers)).json()["permission"] == "comment"
+        # each share and revoke of the grant carries a newer version, so consumers can order them
+        again = await events.wait_for("document.shared", lambda e: e.data["document_id"] == doc["id"]
+                                      and e.data["permission"] == "comment")
+        first = next(e for e in events.of_type("document.shared") if e.data["document_id"] == doc["id"])
+        versions = [first.data["grant_version"], event.data["grant_version"], again.data["grant_version"]]
+        assert len(versions) == 3 and versions[0] > 0 and versions == sorted(set(versions)), versions
 
     async def test_recipients_cannot_act_as_owner(self, api: Any, make_user: Any, problem: Any) -> None:
         owner, signer, third = await make_user(), await make_user(), await make_user()
@@ -170,8 +190,8 @@ class TestSigningEvents:
         request_id = uuid.uuid4().hex
         requested = SignatureRequested(request_id=request_id, document_id=doc["id"], title="Контракт",
                                        owner=owner_p, signer=signer_p, message="Подпишите")
-        await publish(requested, "signing")
-        await publish(requested, "signing")  # a redelivery: still one item
+        await publish(requested, "routes")
+        await publish(requested, "routes")  # a redelivery: still one item
 
         async def inbox_items() -> list[Any]:
             return list((await api.http.get("/inbox", headers=signer.headers)).json()["items"])
@@ -183,7 +203,7 @@ class TestSigningEvents:
         await wait_until(one_item, what="the signature request in the inbox")
         assert (await inbox_items())[0]["request_id"] == request_id
         await publish(SignatureRequestCancelled(request_id=request_id, document_id=doc["id"], owner_id=owner.id,
-                                                signer_ids=[signer.id]), "signing")
+                                                signer_ids=[signer.id]), "routes")
 
         async def no_items() -> bool:
             return await inbox_items() == []
@@ -194,7 +214,7 @@ class TestSigningEvents:
         await publish(DocumentSigned(document_id=doc["id"], file_id="f", signature_id=uuid.uuid4().hex,
                                      title="Контракт", signer=signer_p, owner=owner_p, signed_at=now), "signing")
         await publish(DocumentCompleted(document_id=doc["id"], request_id=request_id, title="Контракт",
-                                        owner=owner_p, participants=[signer_p], completed_at=now), "signing")
+                                        owner=owner_p, participants=[signer_p], completed_at=now), "routes")
 
         async def signed() -> bool:
             got = await api.http.get(f"/documents/{doc['id']}", headers=owner.headers)

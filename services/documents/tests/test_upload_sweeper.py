@@ -17,9 +17,9 @@ import httpx
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
-from docflow_shared.devstack import Stack
+from docflow_dev.devstack import Stack
+from docflow_dev.testing.issuer import LocalIssuer
 from docflow_shared.mongo import Document
-from docflow_shared.testing.issuer import LocalIssuer
 
 from .conftest import start_documents
 
@@ -32,9 +32,9 @@ Eventually = Callable[..., Awaitable[None]]
 
 
 @pytest.fixture(scope="module")
-def sweeping_service(platform_env: dict[str, str], local_issuer: LocalIssuer,
+def sweeping_service(documents_env: dict[str, str], local_issuer: LocalIssuer,
                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = start_documents(platform_env, local_issuer, tmp_path_factory, DOCUMENTS_MAX_UPLOAD_MB="64",
+    stack = start_documents(documents_env, local_issuer, tmp_path_factory, DOCUMENTS_MAX_UPLOAD_MB="64",
                             DOCUMENTS_UPLOAD_IDLE_SECONDS=str(IDLE_SECONDS),
                             DOCUMENTS_UPLOAD_SWEEP_SECONDS=str(SWEEP_SECONDS))
     yield stack

@@ -2,40 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from docflow_documents.comments.repository import CommentRepository
 from docflow_documents.comments.schemas import CommentCreate, CommentRead, CommentUpdate
 from docflow_documents.documents.access import AccessPolicy
-from docflow_documents.identifiers import checked_id, new_id, stamp
-from docflow_documents.paging import next_cursor, sort_key
+from docflow_documents.identifiers import ID_LENGTH, LISTING_ORDER, checked_id, sort_key, stamp
 from docflow_documents.users.service import UserDirectory
 from docflow_shared.errors import Forbidden, NotFound
+from docflow_shared.events import Client, Event, EventPayload
+from docflow_shared.events.catalogue import DocumentCommented
+from docflow_shared.ids import new_id
 from docflow_shared.pagination import Page
 
 
 class CommentService:
-    def __init__(self, comments: CommentRepository, access: AccessPolicy, users: UserDirectory) -> None:
+    def __init__(self, comments: CommentRepository, access: AccessPolicy, users: UserDirectory,
+                 event: Callable[[EventPayload], Event]) -> None:
         self.comments = comments
         self.access = access
         self.users = users
+        self.event = event
 
     async def list(self, *, user_id: str, document_id: str, cursor: str | None, limit: int) -> Page[CommentRead]:
         access = await self.access.resolve(document_id, user_id)
         access.require_comment()
-        docs = await self.comments.page(document_id, cursor, limit)
-        return Page[CommentRead](items=[CommentRead.from_doc(d) for d in docs], next_cursor=next_cursor(docs, limit))
+        docs, next_cursor = LISTING_ORDER.page(await self.comments.page(document_id, cursor, limit + 1), limit)
+        return Page[CommentRead](items=[CommentRead.from_doc(d) for d in docs], next_cursor=next_cursor)
 
-    async def add(self, *, user_id: str, document_id: str, data: CommentCreate) -> CommentRead:
+    async def add(self, *, user_id: str, document_id: str, data: CommentCreate, client: Client) -> CommentRead:
         access = await self.access.resolve(document_id, user_id)
         access.require_comment()
         author = await self.users.person(user_id)
         now, now_us = stamp()
-        comment_id = new_id()
+        comment_id = new_id(length=ID_LENGTH)
         doc = {"_id": comment_id, "document_id": document_id, "author_id": user_id, "author_name": author.full_name,
                "body": data.body, "created_at": now, "created_us": now_us,
                "sort_key": sort_key(now_us, comment_id), "updated_at": now}
-        await self.comments.insert(doc)
+        commented = DocumentCommented(document_id=document_id, owner_id=str(access.document["owner_id"]),
+                                      comment_id=comment_id, author_id=user_id, client=client)
+        await self.comments.insert(doc, [self.event(commented)])
         return CommentRead.from_doc(doc)
 
     async def _own(self, user_id: str, document_id: str, comment_id: str) -> dict[str, Any]:

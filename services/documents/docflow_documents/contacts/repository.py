@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, TypedDict
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from docflow_documents.paging import SORT, after_cursor
+from docflow_documents.identifiers import LISTING_ORDER
 
 Doc = dict[str, Any]
+
+
+class ContactDocument(TypedDict):
+    _id: str
+    owner_id: str
+    contact_user_id: str
+    email: str
+    full_name: str
+    created_at: datetime
+    created_us: int  # the ordering counter in ``sort_key``
+    sort_key: str
 
 
 class ContactRepository:
@@ -38,8 +50,8 @@ class ContactRepository:
         await self.contacts.delete_one({"_id": contact_id})
 
     async def page(self, owner_id: str, cursor: str | None, limit: int) -> list[Doc]:
-        where = {"owner_id": owner_id, **after_cursor(cursor)}
-        return await self.contacts.find(where).sort(SORT).limit(limit).to_list()
+        where = {"owner_id": owner_id, **LISTING_ORDER.after(cursor)}
+        return await self.contacts.find(where).sort(LISTING_ORDER.sort).limit(limit).to_list()
 
     async def delete_involving(self, user_id: str) -> None:
         await self.contacts.delete_many({"$or": [{"owner_id": user_id}, {"contact_user_id": user_id}]})

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from docflow_documents.sharing.schemas import Email
-from docflow_shared.mongo import stored_datetime
+from docflow_documents.stored import stored_time
 
 
 class ContactCreate(BaseModel):
@@ -25,8 +26,9 @@ class ContactRead(BaseModel):
     created_at: datetime
 
     @classmethod
-    def from_doc(cls, doc: dict[str, Any], person: dict[str, str] | None = None) -> ContactRead:
+    def from_doc(cls, doc: Mapping[str, Any], person: Mapping[str, str] | None = None) -> ContactRead:
         person = person or {}
-        return cls(id=doc["_id"], user_id=doc["contact_user_id"], email=person.get("email") or doc["email"],
-                   full_name=person.get("full_name") or doc.get("full_name", ""),
-                   created_at=stored_datetime(doc["created_at"]))  # type: ignore[arg-type]
+        return cls(id=str(doc["_id"]), user_id=str(doc["contact_user_id"]),
+                   email=person.get("email") or str(doc["email"]),
+                   full_name=person.get("full_name") or str(doc.get("full_name", "")),
+                   created_at=stored_time(doc["created_at"]))

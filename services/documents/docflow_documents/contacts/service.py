@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from docflow_documents.contacts.repository import ContactRepository
 from docflow_documents.contacts.schemas import ContactCreate, ContactRead
-from docflow_documents.identifiers import checked_id, new_id, stamp
-from docflow_documents.paging import next_cursor, sort_key
+from docflow_documents.identifiers import ID_LENGTH, LISTING_ORDER, checked_id, sort_key, stamp
 from docflow_documents.users.service import UserDirectory
 from docflow_shared.errors import Conflict, NotFound, Unprocessable, field_error
+from docflow_shared.ids import new_id
 from docflow_shared.pagination import Page
 
 
@@ -27,7 +27,7 @@ class ContactService:
                                 errors=[field_error("email", "self", "self_contact")])
         person = await self.users.person(contact_user_id)
         now, now_us = stamp()
-        contact_id = new_id()
+        contact_id = new_id(length=ID_LENGTH)
         doc = {"_id": contact_id, "owner_id": user_id, "contact_user_id": contact_user_id, "email": person.email,
                "full_name": person.full_name, "created_at": now, "created_us": now_us,
                "sort_key": sort_key(now_us, contact_id)}
@@ -36,12 +36,12 @@ class ContactService:
         return ContactRead.from_doc(doc)
 
     async def list(self, *, user_id: str, cursor: str | None, limit: int) -> Page[ContactRead]:
-        docs = await self.contacts.page(user_id, cursor, limit)
+        docs, next_cursor = LISTING_ORDER.page(await self.contacts.page(user_id, cursor, limit + 1), limit)
         items = []
         for doc in docs:
             person = await self.users.person(doc["contact_user_id"])
             items.append(ContactRead.from_doc(doc, {"email": person.email, "full_name": person.full_name}))
-        return Page[ContactRead](items=items, next_cursor=next_cursor(docs, limit))
+        return Page[ContactRead](items=items, next_cursor=next_cursor)
 
     async def delete(self, *, user_id: str, contact_id: str) -> None:
         doc = await self.contacts.get_for(checked_id(contact_id, "contact"), user_id)

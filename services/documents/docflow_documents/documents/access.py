@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from docflow_documents.documents.repository import DocumentRepository
 from docflow_documents.identifiers import checked_id
 from docflow_documents.sharing.repository import ShareRepository
 from docflow_shared.errors import Forbidden, NotFound
+from docflow_shared.outbox import Whole
 
 OWNER = "owner"
 COMMENTING = frozenset({OWNER, "comment", "sign"})
@@ -16,7 +16,7 @@ COMMENTING = frozenset({OWNER, "comment", "sign"})
 
 @dataclass(frozen=True)
 class Access:
-    document: dict[str, Any]
+    document: Whole
     permission: str
 
     @property

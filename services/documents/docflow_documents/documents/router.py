@@ -14,8 +14,9 @@ from docflow_documents.documents.schemas import (
     DocumentStatus,
     DocumentUpdate,
 )
+from docflow_shared.openapi import created_links, link
 from docflow_shared.pagination import Page
-from docflow_shared.web import CurrentUser, VerifiedUser
+from docflow_shared.web import CurrentUser, RequestClient, VerifiedUser
 
 router = APIRouter()
 
@@ -31,14 +32,22 @@ async def list_documents(
                                     cursor=cursor, limit=limit)
 
 
-@router.post("", response_model=DocumentRead, status_code=status.HTTP_201_CREATED)
+@router.post("", response_model=DocumentRead, status_code=status.HTTP_201_CREATED, responses=created_links(
+    GetDocument=link("/api/v1/documents/{document_id}", document_id="$response.body#/id"),
+    UpdateDocument=link("/api/v1/documents/{document_id}", "patch", document_id="$response.body#/id"),
+    ListFiles=link("/api/v1/documents/{document_id}/files", document_id="$response.body#/id"),
+    UploadFile=link("/api/v1/documents/{document_id}/files", "post", document_id="$response.body#/id"),
+    ShareDocument=link("/api/v1/documents/{document_id}/share", "post", document_id="$response.body#/id"),
+    AddComment=link("/api/v1/documents/{document_id}/comments", "post", document_id="$response.body#/id"),
+    ListVersions=link("/api/v1/documents/{document_id}/versions", document_id="$response.body#/id"),
+))
 async def create_document(ctx: Ctx, user: VerifiedUser, body: DocumentCreate) -> DocumentRead:
     return await ctx.documents.create(owner_id=user.user_id, data=body)
 
 
 @router.get("/{document_id}", response_model=DocumentRead)
-async def get_document(ctx: Ctx, user: CurrentUser, document_id: str) -> DocumentRead:
-    return await ctx.documents.get(user_id=user.user_id, document_id=document_id)
+async def get_document(ctx: Ctx, user: CurrentUser, client: RequestClient, document_id: str) -> DocumentRead:
+    return await ctx.documents.get(user_id=user.user_id, document_id=document_id, client=client)
 
 
 @router.patch("/{document_id}", response_model=DocumentRead)

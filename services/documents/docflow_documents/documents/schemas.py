@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from docflow_shared.mongo import stored_datetime
+from docflow_documents.stored import CreatedAndUpdated, Text
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=50,
@@ -43,28 +43,20 @@ class DocumentUpdate(BaseModel):
     status: DocumentStatus | None = None
 
 
-class DocumentRead(BaseModel):
-    id: str
+class DocumentRead(CreatedAndUpdated):
     owner_id: str
     title: str
-    description: str
-    content: str
+    description: Text = ""
+    content: Text = ""
     status: DocumentStatus
-    tags: list[str]
-    version: int
+    tags: Annotated[list[str], BeforeValidator(lambda stored: stored or [])] = Field(default_factory=list)
+    version: int = 1
     permission: str
-    created_at: datetime
-    updated_at: datetime
 
     @classmethod
-    def from_doc(cls, doc: dict[str, Any], permission: str) -> DocumentRead:
-        return cls(
-            id=doc["_id"], owner_id=doc["owner_id"], title=doc["title"], description=doc.get("description", ""),
-            content=doc.get("content", ""), status=doc["status"], tags=list(doc.get("tags") or []),
-            version=int(doc.get("version", 1)), permission=permission,
-            created_at=stored_datetime(doc["created_at"]),  # type: ignore[arg-type]
-            updated_at=stored_datetime(doc.get("updated_at") or doc["created_at"]),  # type: ignore[arg-type]
-        )
+    def shown_as(cls, doc: Mapping[str, Any], permission: str) -> DocumentRead:
+        """The stored document as the caller sees it, with the caller's ``permission``."""
+        return cls.model_validate({**doc, "permission": permission})
 
 
 class DocumentScope(StrEnum):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from docflow_documents.activity.service import ActivityLog
 from docflow_documents.documents import events
 from docflow_documents.documents.access import OWNER, AccessPolicy
-from docflow_documents.documents.repository import DocumentRepository
+from docflow_documents.documents.repository import DocumentRepository, SignatureRecordRepository
 from docflow_documents.documents.schemas import (
     DocumentCreate,
     DocumentRead,
@@ -15,14 +17,15 @@ from docflow_documents.documents.schemas import (
     DocumentStatus,
     DocumentUpdate,
 )
-from docflow_documents.identifiers import new_id, stamp
-from docflow_documents.paging import next_cursor, sort_key
+from docflow_documents.identifiers import ID_LENGTH, LISTING_ORDER, sort_key, stamp
 from docflow_documents.sharing.repository import ShareRepository
 from docflow_documents.versions.repository import VersionRepository
 from docflow_documents.versions.service import VERSIONED_FIELDS, snapshot_of
 from docflow_shared.errors import Conflict
-from docflow_shared.events import Event, EventPayload
-from docflow_shared.outbox import retry_stale
+from docflow_shared.events import Client, Event, EventPayload
+from docflow_shared.events.catalogue import DocumentSigned
+from docflow_shared.ids import new_id
+from docflow_shared.outbox import Whole, retry_stale
 from docflow_shared.pagination import Page
 
 MakeEvent = Callable[[EventPayload], Event]
@@ -46,20 +49,21 @@ def tags_text(tags: list[str]) -> str:
     return "|" + "|".join(tags) + "|" if tags else ""
 
 
+@dataclass
 class DocumentService:
-    def __init__(self, documents: DocumentRepository, versions: VersionRepository, shares: ShareRepository,
-                 access: AccessPolicy, make_event: MakeEvent, shared_scope_limit: int) -> None:
-        self.documents = documents
-        self.versions = versions
-        self.shares = shares
-        self.access = access
-        self.event = make_event
-        self.shared_scope_limit = shared_scope_limit
+    documents: DocumentRepository
+    versions: VersionRepository
+    shares: ShareRepository
+    access: AccessPolicy
+    event: MakeEvent
+    shared_scope_limit: int
+    signatures: SignatureRecordRepository
+    activity: ActivityLog
 
     async def create(self, *, owner_id: str, data: DocumentCreate) -> DocumentRead:
         created_at, created_us = stamp()
         tags = list(dict.fromkeys(data.tags))
-        document_id = new_id()
+        document_id = new_id(length=ID_LENGTH)
         doc: dict[str, Any] = {
             "_id": document_id, "owner_id": owner_id, "title": data.title, "description": data.description,
             "content": data.content, "status": DocumentStatus.draft.value, "tags": tags,
@@ -68,12 +72,13 @@ class DocumentService:
             "sort_key": sort_key(created_us, document_id), "updated_at": created_at,
             "deleted_at": None,
         }
-        await self.documents.insert(doc, [self.event(events.created(doc))])
-        return DocumentRead.from_doc(doc, OWNER)
+        await self.documents.add(doc, [self.event(events.created(doc))])
+        return DocumentRead.shown_as(doc, OWNER)
 
-    async def get(self, *, user_id: str, document_id: str) -> DocumentRead:
+    async def get(self, *, user_id: str, document_id: str, client: Client) -> DocumentRead:
         access = await self.access.resolve(document_id, user_id)
-        return DocumentRead.from_doc(access.document, access.permission)
+        await self.activity.viewed(access.document, user_id, client)
+        return DocumentRead.shown_as(access.document, access.permission)
 
     async def list(
         self, *, user_id: str, scope: DocumentScope, status: DocumentStatus | None, tag: str | None,
@@ -84,17 +89,17 @@ class DocumentService:
             shared = await self.shares.permissions_of(user_id, self.shared_scope_limit)
         filters: dict[str, Any] = {
             "status": status.value if status else None, "tag": tag.strip().lower() if tag else None,
-            "query": query.casefold() if query else None, "cursor": cursor, "limit": limit,
+            "query": query.casefold() if query else None, "cursor": cursor, "limit": limit + 1,
         }
         docs: list[dict[str, Any]] = []
         if scope != DocumentScope.shared:
             docs += await self.documents.page(owner_id=user_id, **filters)
         if scope != DocumentScope.owned:
             docs += await self.documents.page(ids=list(shared), **filters)
-        docs = sorted(docs, key=lambda d: str(d["sort_key"]), reverse=True)[:limit]
-        items = [DocumentRead.from_doc(d, OWNER if d["owner_id"] == user_id else shared.get(d["_id"], "read"))
+        docs, next_cursor = LISTING_ORDER.page(sorted(docs, key=lambda d: str(d["sort_key"]), reverse=True), limit)
+        items = [DocumentRead.shown_as(d, OWNER if d["owner_id"] == user_id else shared.get(d["_id"], "read"))
                  for d in docs]
-        return Page[DocumentRead](items=items, next_cursor=next_cursor(docs, limit))
+        return Page[DocumentRead](items=items, next_cursor=next_cursor)
 
     async def update(self, *, user_id: str, document_id: str, data: DocumentUpdate) -> DocumentRead:
         async def attempt() -> dict[str, Any]:
@@ -102,9 +107,9 @@ class DocumentService:
             access.require_owner()
             return await self._apply(access.document, data, user_id)
 
-        return DocumentRead.from_doc(await retry_stale(attempt), OWNER)
+        return DocumentRead.shown_as(await retry_stale(attempt), OWNER)
 
-    async def _apply(self, doc: dict[str, Any], data: DocumentUpdate, user_id: str) -> dict[str, Any]:
+    async def _apply(self, doc: Whole, data: DocumentUpdate, user_id: str) -> Whole:
         status = doc["status"]
         changes: dict[str, Any] = {}
         text = {f: getattr(data, f) for f in VERSIONED_FIELDS if getattr(data, f) is not None}
@@ -140,10 +145,10 @@ class DocumentService:
 
         await retry_stale(attempt)
 
-    async def soft_delete(self, doc: dict[str, Any]) -> None:
+    async def soft_delete(self, doc: Whole) -> None:
         """Hide the document now; the relay purges it once ``document.deleted`` is out."""
         now, _ = stamp()
-        await self.documents.update(doc, {"deleted_at": now}, [self.event(events.deleted(doc))], purge=True)
+        await self.documents.soft_delete(doc, [self.event(events.deleted(doc))], at=now)
 
     async def mark_signed(self, document_id: str) -> bool:
         """Signing completed the document: draft or in review becomes signed."""
@@ -171,3 +176,20 @@ class DocumentService:
 
             count += int(await retry_stale(attempt))
         return count
+
+    async def record_signature(self, signed: DocumentSigned) -> None:
+        """Signing reported a signature: the file it covers can no longer be renamed or deleted."""
+        now, _ = stamp()
+        await self.signatures.record({
+            "_id": signed.signature_id, "document_id": signed.document_id, "file_id": signed.file_id,
+            "signer_id": signed.signer.user_id, "request_id": signed.request_id,
+            "signed_at": signed.signed_at, "recorded_at": now,
+        })
+
+    async def signature_request_opened(self, request_id: str, document_id: str) -> None:
+        """While a request is open no file may be added to the document."""
+        await self.signatures.request_opened(request_id, document_id)
+
+    async def signature_request_closed(self, request_id: str, document_id: str) -> None:
+        """Completed, expired or cancelled: files may be added again."""
+        await self.signatures.request_closed(request_id, document_id)

@@ -9,7 +9,7 @@ import hashlib
 import logging
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gridfs import AsyncGridFSBucket
@@ -28,6 +28,7 @@ from docflow_documents.files.crypto import (
     KeyRing,
     chunk_count,
 )
+from docflow_shared.mongo import migrate_times, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ class BlobWriter:
         batch, self._batch = self._batch, []
         await self._settle()
         if not self._started:
-            await self._store.uploads.insert_one({"_id": self.file_id, "touched_at": time.time()})
+            await self._store.uploads.insert_one({"_id": self.file_id, "touched_at": utc_now()})
             self._touched = time.monotonic()
             self._started = True
         else:
@@ -122,7 +123,9 @@ class BlobWriter:
         """Tell the sweeper this upload is alive; fails when it was already swept."""
         if time.monotonic() - self._touched < self._touch_seconds:
             return
-        touched = await self._store.uploads.update_one({"_id": self.file_id}, {"$set": {"touched_at": time.time()}})
+        # replaced whole: the sweeper compares ``touched_at`` as a date (docflow_shared.mongo)
+        touched = await self._store.uploads.replace_one({"_id": self.file_id},
+                                                        {"_id": self.file_id, "touched_at": utc_now()})
         if touched.matched_count == 0:
             raise UploadExpired(self.file_id)
         self._touched = time.monotonic()
@@ -164,6 +167,7 @@ class BlobStore:
         self.uploads = db[UPLOADS]
 
     async def create_indexes(self) -> None:
+        await migrate_times(self.uploads, ["touched_at"])  # once epoch seconds
         await self.chunks.create_index([("files_id", 1), ("n", 1)], unique=True)
         await self.files.create_index([("filename", 1), ("uploadDate", 1)])
         await self.uploads.create_index([("touched_at", 1)])
@@ -174,7 +178,7 @@ class BlobStore:
 
     async def idle_uploads(self, *, limit: int = 100) -> list[dict[str, Any]]:
         """Uploads that have not stored a chunk for longer than the idle limit."""
-        before = time.time() - self.upload_idle_seconds
+        before = utc_now() - timedelta(seconds=self.upload_idle_seconds)
         return await self.uploads.find({"touched_at": {"$lt": before}}).sort("touched_at", 1).limit(limit).to_list()
 
     async def take_idle_upload(self, upload: dict[str, Any]) -> bool:

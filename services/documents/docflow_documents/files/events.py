@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from docflow_shared.events.catalogue import DocumentFileAdded, DocumentFileRemoved
+from docflow_shared.events.catalogue import DocumentFileAdded, DocumentFileDigested, DocumentFileRemoved
 
 
 def added(doc: dict[str, Any]) -> DocumentFileAdded:
@@ -15,3 +15,8 @@ def added(doc: dict[str, Any]) -> DocumentFileAdded:
 
 def removed(doc: dict[str, Any]) -> DocumentFileRemoved:
     return DocumentFileRemoved(document_id=doc["document_id"], file_id=doc["_id"], owner_id=doc["owner_id"])
+
+
+def digested(doc: dict[str, Any]) -> DocumentFileDigested:
+    return DocumentFileDigested(document_id=doc["document_id"], file_id=doc["_id"], sha256=doc["sha256"],
+                                streebog256=doc["streebog256"], streebog512=doc["streebog512"])

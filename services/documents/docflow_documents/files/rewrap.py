@@ -14,7 +14,7 @@ import sys
 from docflow_documents.files.crypto import KeyRing
 from docflow_documents.settings import DocumentsSettings
 from docflow_shared.mongo import create_client
-from docflow_shared.outbox import Outbox, StaleDocument
+from docflow_shared.outbox import Outbox, StaleDocument, read_each
 
 
 async def rewrap(settings: DocumentsSettings) -> tuple[int, int]:
@@ -25,7 +25,8 @@ async def rewrap(settings: DocumentsSettings) -> tuple[int, int]:
     outbox = Outbox()
     changed = current = 0
     try:
-        async for doc in files.find({}, {"encryption": 1, "outbox_rev": 1}):
+        # whole records: the update replaces the stored record with the changed copy
+        async for doc in read_each(files, {}):
             encryption = doc.get("encryption") or {}
             if encryption.get("key_id") == keyring.current:
                 current += 1

@@ -11,8 +11,9 @@ from starlette.requests import ClientDisconnect
 from docflow_documents.dependencies import Ctx, Cursor, Limit
 from docflow_documents.files.schemas import FileRead, FileUpdate, FileUploaded, ZipListingRead
 from docflow_shared.errors import BadRequest
+from docflow_shared.openapi import created_links, link
 from docflow_shared.pagination import Page
-from docflow_shared.web import CurrentUser
+from docflow_shared.web import CurrentUser, RequestClient
 
 router = APIRouter()
 
@@ -47,7 +48,12 @@ async def list_files(ctx: Ctx, user: CurrentUser, document_id: str, limit: Limit
 
 
 @router.post("/{document_id}/files", response_model=FileUploaded, status_code=status.HTTP_201_CREATED,
-             openapi_extra=UPLOAD_BODY)
+             openapi_extra=UPLOAD_BODY, responses=created_links(
+                 GetFile=link("/api/v1/documents/{document_id}/files/{file_id}",
+                              document_id="$response.body#/document_id", file_id="$response.body#/id"),
+                 DownloadFile=link("/api/v1/documents/{document_id}/files/{file_id}/content",
+                                   document_id="$response.body#/document_id", file_id="$response.body#/id"),
+             ))
 async def upload_file(ctx: Ctx, user: CurrentUser, document_id: str, request: Request) -> FileUploaded:
     return await ctx.files.upload(
         user_id=user.user_id, document_id=document_id, content_type=request.headers.get("content-type"),
@@ -73,10 +79,12 @@ async def delete_file(ctx: Ctx, user: CurrentUser, document_id: str, file_id: st
 
 @router.get("/{document_id}/files/{file_id}/content", response_class=StreamingResponse,
             responses={200: {"content": {"application/octet-stream": {}}}, 206: {"description": "A byte range"}})
-async def download_file(ctx: Ctx, user: CurrentUser, document_id: str, file_id: str, request: Request) -> Response:
+async def download_file(ctx: Ctx, user: CurrentUser, client: RequestClient, document_id: str, file_id: str,
+                        request: Request) -> Response:
     download = await ctx.files.download(
         user_id=user.user_id, document_id=document_id, file_id=file_id,
         range_header=request.headers.get("range"), if_none_match=request.headers.get("if-none-match"),
+        client=client,
     )
     if download.body is None:
         return Response(status_code=download.status, headers=download.headers)

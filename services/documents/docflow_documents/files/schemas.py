@@ -2,34 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from docflow_documents.files.zip_listing import ZipEntry
-from docflow_shared.mongo import stored_datetime
+from docflow_documents.stored import CreatedAndUpdated, Text
 
 
-class FileRead(BaseModel):
-    id: str
+class FileRead(CreatedAndUpdated):
     document_id: str
     name: str
     size: int
     content_type: str
     sha256: str
-    uploaded_by: str
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> FileRead:
-        return cls(
-            id=doc["_id"], document_id=doc["document_id"], name=doc["name"], size=int(doc["size"]),
-            content_type=doc["content_type"], sha256=doc["sha256"], uploaded_by=doc.get("uploaded_by", ""),
-            created_at=stored_datetime(doc["created_at"]),  # type: ignore[arg-type]
-            updated_at=stored_datetime(doc.get("updated_at") or doc["created_at"]),  # type: ignore[arg-type]
-        )
+    streebog256: str | None = None
+    """Hex Streebog-256 (GOST R 34.11-2012), once signing asked for it (a GOST signature of the file)."""
+    streebog512: str | None = None
+    uploaded_by: Text = ""
 
 
 class FileUploaded(FileRead):

@@ -2,31 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from pymongo.errors import PyMongoError
 
+from docflow_documents.activity.service import ActivityLog
 from docflow_documents.documents.access import AccessPolicy
+from docflow_documents.documents.repository import SignatureRecordRepository
 from docflow_documents.documents.service import MakeEvent
 from docflow_documents.files import events
 from docflow_documents.files.blob_store import BlobStore, BlobWriter, UploadExpired
 from docflow_documents.files.content_type import detect_content_type
-from docflow_documents.files.crypto import FileKey
+from docflow_documents.files.crypto import FileKey, IntegrityError
 from docflow_documents.files.multipart_upload import MultipartFileReader
 from docflow_documents.files.naming import content_disposition, sanitize_filename
 from docflow_documents.files.ranges import parse_range
 from docflow_documents.files.repository import FileRepository
 from docflow_documents.files.schemas import FileRead, FileUpdate, FileUploaded, ZipListingRead
 from docflow_documents.files.zip_listing import ZipLimits, list_zip
-from docflow_documents.identifiers import checked_id, new_id, stamp
-from docflow_documents.paging import next_cursor, sort_key
-from docflow_shared.errors import NotFound, PayloadTooLarge, RequestTimeout, Unprocessable, field_error
-from docflow_shared.outbox import retry_stale
+from docflow_documents.identifiers import ID_LENGTH, LISTING_ORDER, checked_id, sort_key, stamp
+from docflow_shared.errors import Conflict, NotFound, PayloadTooLarge, RequestTimeout, Unprocessable, field_error
+from docflow_shared.events import Client
+from docflow_shared.ids import new_id
+from docflow_shared.outbox import Whole, retry_stale
 from docflow_shared.pagination import Page
+from docflow_shared.streebog import GostUnavailable
+from docflow_shared.streebog import new as streebog
 
 MULTIPART_SLACK = 64 * 1024
 DRAIN_LIMIT = 64 * 1024 * 1024
@@ -48,32 +55,37 @@ class FileDownload:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
 class FileService:
-    def __init__(self, files: FileRepository, blobs: BlobStore, access: AccessPolicy, make_event: MakeEvent,
-                 *, max_bytes: int, zip_limits: ZipLimits) -> None:
-        self.files = files
-        self.blobs = blobs
-        self.access = access
-        self.event = make_event
-        self.max_bytes = max_bytes
-        self.zip_limits = zip_limits
+    files: FileRepository
+    blobs: BlobStore
+    access: AccessPolicy
+    event: MakeEvent
+    _: KW_ONLY
+    max_bytes: int
+    zip_limits: ZipLimits
+    signatures: SignatureRecordRepository
+    activity: ActivityLog
 
     async def upload(self, *, user_id: str, document_id: str, content_type: str | None,
                      content_length: int | None, body: AsyncIterator[bytes]) -> FileUploaded:
         access = await self.access.resolve(document_id, user_id)
         access.require_owner()
+        if await self.signatures.has_open_request(document_id):
+            raise Conflict("The document has an open signature request; files cannot be added until it closes.",
+                           slug="request-open")
         reader = MultipartFileReader(content_type, body)
         if content_length is not None and content_length > self.max_bytes + MULTIPART_SLACK:
             if content_length <= self.max_bytes + DRAIN_LIMIT:
                 await reader.drain(DRAIN_LIMIT + self.max_bytes)
             raise self._too_large()
         doc = access.document
-        file_id = new_id()
+        file_id = new_id(length=ID_LENGTH)
         writer = self.blobs.writer(file_id, {"document_id": doc["_id"], "owner_id": doc["owner_id"]})
         await self._receive(reader, writer)
         record = self._record(doc, file_id, writer, reader, user_id)
         try:
-            await self.files.insert(record, [self.event(events.added(record))])
+            await self.files.add(record, [self.event(events.added(record))])
         except BaseException:
             await writer.abort()
             raise
@@ -122,11 +134,11 @@ class FileService:
 
     async def list(self, *, user_id: str, document_id: str, cursor: str | None, limit: int) -> Page[FileRead]:
         await self.access.resolve(document_id, user_id)
-        docs = await self.files.page(document_id, cursor, limit)
-        return Page[FileRead](items=[FileRead.from_doc(d) for d in docs], next_cursor=next_cursor(docs, limit))
+        docs, next_cursor = LISTING_ORDER.page(await self.files.page(document_id, cursor, limit + 1), limit)
+        return Page[FileRead](items=[FileRead.from_doc(d) for d in docs], next_cursor=next_cursor)
 
-    async def _file(self, document_id: str, file_id: str) -> dict[str, Any]:
-        doc = await self.files.get(document_id, checked_id(file_id, "file"))
+    async def _file(self, document_id: str, file_id: str) -> Whole:
+        doc = await self.files.in_document(document_id, checked_id(file_id, "file"))
         if doc is None:
             raise NotFound("No such file.")
         return doc
@@ -136,8 +148,14 @@ class FileService:
         return FileRead.from_doc(await self._file(document_id, file_id))
 
     async def download(self, *, user_id: str, document_id: str, file_id: str, range_header: str | None,
-                       if_none_match: str | None) -> FileDownload:
+                       if_none_match: str | None, client: Client) -> FileDownload:
         await self.access.resolve(document_id, user_id)
+        return await self.serve(document_id=document_id, file_id=file_id, range_header=range_header,
+                                if_none_match=if_none_match, downloader_id=user_id, client=client)
+
+    async def serve(self, *, document_id: str, file_id: str, range_header: str | None,
+                    if_none_match: str | None, downloader_id: str, client: Client) -> FileDownload:
+        """A file's content for a caller already allowed to read the document (audited as theirs)."""
         doc = await self._file(document_id, file_id)
         size, etag = int(doc["size"]), f'"{doc["sha256"]}"'
         headers = {"ETag": etag, "Accept-Ranges": "bytes", "Content-Type": doc["content_type"],
@@ -150,16 +168,64 @@ class FileService:
         headers["Content-Length"] = str(end - start + 1)
         key = FileKey.from_document(doc["encryption"])
         body = self.blobs.read(doc["_id"], key, size, start, end)
+        await self.activity.downloaded(doc, downloader_id, "" if span is None else f"{start}-{end}", client)
         if span is None:
             return FileDownload(200, headers, body)
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
         return FileDownload(206, headers, body)
+
+    async def publish_digests(self, file_id: str) -> None:
+        """Answer signing's request for a stored file's Streebog-256 and -512 with ``document.file_digested``.
+
+        They are computed once, on the first request, from the stored content, and kept on the
+        file record; a later request publishes them again. Not computed while the upload streams:
+        both digests cost about ten times the CPU of the upload's SHA-256 and encryption together,
+        and only GOST-signed files need them (docs/architecture.md, "GOST signatures").
+        """
+        doc = await self.files.get(file_id)
+        if doc is None:
+            return  # deleted meanwhile: signing learns that from document.file_removed
+        if "streebog512" in doc:
+            await self.files.update(doc, {}, [self.event(events.digested(doc))])
+            return
+        try:
+            digests = await self._streebog(doc)
+        except GostUnavailable:
+            logger.error("cannot digest file %s: OpenSSL's GOST provider is not installed", file_id)
+            return
+
+        async def attempt() -> None:
+            current = await self.files.get(file_id)
+            if current is not None and "streebog512" not in current:
+                current = await self.files.update(current, digests)
+            if current is not None:
+                await self.files.update(current, {}, [self.event(events.digested(current))])
+
+        await retry_stale(attempt)
+
+    async def _streebog(self, doc: Whole) -> dict[str, str]:
+        """Streebog-256 and -512 of the stored plaintext, hashed off the event loop chunk by chunk;
+        the SHA-256 is recomputed alongside and must match the record."""
+        hashes = {"sha256": hashlib.sha256(), "streebog256": streebog(256), "streebog512": streebog(512)}
+
+        def update(chunk: bytes) -> None:
+            for h in hashes.values():
+                h.update(chunk)
+
+        size = int(doc["size"])
+        async for chunk in self.blobs.read(doc["_id"], FileKey.from_document(doc["encryption"]), size, 0, size - 1):
+            await asyncio.to_thread(update, chunk)
+        found = {name: h.hexdigest() for name, h in hashes.items()}
+        if found.pop("sha256") != doc["sha256"]:
+            raise IntegrityError(f"the content of file {doc['_id']} does not match its SHA-256")
+        return found
 
     async def rename(self, *, user_id: str, document_id: str, file_id: str, data: FileUpdate) -> FileRead:
         async def attempt() -> dict[str, Any]:
             access = await self.access.resolve(document_id, user_id)
             access.require_owner()
             doc = await self._file(document_id, file_id)
+            await self._refuse_if_signed(file_id)
             now, _ = stamp()
             return await self.files.update(doc, {"name": sanitize_filename(data.name), "updated_at": now})
 
@@ -169,21 +235,30 @@ class FileService:
         async def attempt() -> None:
             access = await self.access.resolve(document_id, user_id)
             access.require_owner()
-            await self.soft_delete(await self._file(document_id, file_id))
+            doc = await self._file(document_id, file_id)
+            await self._refuse_if_signed(file_id)
+            await self.soft_delete(doc)
 
         await retry_stale(attempt)
 
-    async def soft_delete(self, doc: dict[str, Any]) -> None:
+    async def _refuse_if_signed(self, file_id: str) -> None:
+        """A signed file is fixed: its name and its presence are part of what was signed
+        (docs/architecture.md); a new version goes through a new request."""
+        if await self.signatures.file_signed(file_id):
+            raise Conflict("The file has a signature and cannot be renamed or deleted; upload a new version "
+                           "and request signatures for it.", slug="file-signed")
+
+    async def soft_delete(self, doc: Whole) -> None:
         """Hide the file now; the record is purged once ``document.file_removed`` is published, and
         the encrypted content is dropped when that event comes back to this service."""
         now, _ = stamp()
-        await self.files.update(doc, {"deleted_at": now}, [self.event(events.removed(doc))], purge=True)
+        await self.files.soft_delete(doc, [self.event(events.removed(doc))], at=now)
 
     async def delete_all_of_document(self, document_id: str) -> int:
         count = 0
         for doc in await self.files.live_of_document(document_id):
             async def attempt(file_id: str = doc["_id"]) -> None:
-                current = await self.files.get(document_id, file_id)
+                current = await self.files.in_document(document_id, file_id)
                 if current is not None:
                     await self.soft_delete(current)
 

@@ -13,8 +13,12 @@ import struct
 import zipfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from docflow_shared.errors import Unprocessable
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 EOCD_SIGNATURE = b"PK\x05\x06"
 EOCD_SIZE = 22
@@ -22,6 +26,8 @@ ZIP64_LOCATOR_SIGNATURE = b"PK\x06\x07"
 ZIP64_LOCATOR_SIZE = 20
 ZIP64_EOCD_SIZE = 56
 MAX_COMMENT = 0xFFFF
+CD_SIGNATURE = b"PK\x01\x02"
+CD_HEADER_SIZE = 46
 RATIO_FLOOR = 1024 * 1024  # archives unpacking to less than this are never called bombs
 
 RangeReader = Callable[[int, int], Awaitable[bytes]]
@@ -72,15 +78,16 @@ class _TailFile(io.RawIOBase):
         self._pos = max(0, origin + offset)
         return self._pos
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        want = min(len(buffer), max(0, self._size - self._pos))
+    def readinto(self, buffer: WriteableBuffer, /) -> int:
+        view = memoryview(buffer).cast("B")
+        want = min(len(view), max(0, self._size - self._pos))
         if want <= 0:
             return 0
         if self._pos < self._base:
             raise OSError("read outside the archive's central directory")
         start = self._pos - self._base
         data = self._tail[start:start + want]
-        buffer[: len(data)] = data
+        view[: len(data)] = data
         self._pos += len(data)
         return len(data)
 
@@ -100,8 +107,10 @@ async def list_zip(read: RangeReader, size: int, limits: ZipLimits) -> ZipListin
         raise _not_zip()
     (_, _, _, _, entries, cd_size, _, _) = struct.unpack("<4s4H2LH", probe[at:at + EOCD_SIZE])
     eocd_offset = probe_start + at
+    cd_end = eocd_offset
     if entries == 0xFFFF or cd_size == 0xFFFFFFFF:
         entries, cd_size = await _zip64_counts(read, eocd_offset)
+        cd_end = eocd_offset - ZIP64_LOCATOR_SIZE - ZIP64_EOCD_SIZE
     if entries > limits.max_entries:
         raise Unprocessable(
             f"The archive has {entries} entries; at most {limits.max_entries} are listed.", slug="zip-too-many-entries"
@@ -110,6 +119,13 @@ async def list_zip(read: RangeReader, size: int, limits: ZipLimits) -> ZipListin
         raise Unprocessable("The archive's central directory is too large.", slug="zip-too-many-entries")
     base = max(0, min(probe_start, eocd_offset - cd_size - ZIP64_EOCD_SIZE - ZIP64_LOCATOR_SIZE))
     tail = probe if base == probe_start else await read(base, size - 1)
+    # The claimed count is the archive's word only: walk the directory's own headers, stopping
+    # after one more than the cap, before zipfile parses (and allocates for) every entry.
+    if _count_headers(tail, cd_end - cd_size - base, cd_size, limits.max_entries + 1) > limits.max_entries:
+        raise Unprocessable(
+            f"The archive has more than {limits.max_entries} entries; at most {limits.max_entries} are listed.",
+            slug="zip-too-many-entries",
+        )
     infos = await asyncio.to_thread(_read_directory, size, base, tail)
     if len(infos) > limits.max_entries:
         raise Unprocessable("The archive has too many entries.", slug="zip-too-many-entries")
@@ -139,6 +155,21 @@ async def _zip64_counts(read: RangeReader, eocd_offset: int) -> tuple[int, int]:
         raise _not_zip()
     fields = struct.unpack("<4sQ2H2L4Q", record)
     return int(fields[7]), int(fields[8])
+
+
+def _count_headers(tail: bytes, start: int, length: int, stop_at: int) -> int:
+    """Central-directory headers in ``tail[start:start + length]``, counting at most ``stop_at``.
+
+    Stops at the first bytes that are not a header (zipfile then reports the damage).
+    """
+    if start < 0:
+        return 0
+    end, at, count = min(len(tail), start + length), start, 0
+    while count < stop_at and at + CD_HEADER_SIZE <= end and tail[at:at + 4] == CD_SIGNATURE:
+        name_len, extra_len, comment_len = struct.unpack_from("<3H", tail, at + 28)
+        at += CD_HEADER_SIZE + name_len + extra_len + comment_len
+        count += 1
+    return count
 
 
 def _read_directory(size: int, base: int, tail: bytes) -> list[zipfile.ZipInfo]:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 def subscriptions(ctx: DocumentsContext) -> dict[str, Handler]:
     async def requested(event: Event) -> None:
         p: SignatureRequested = event.payload(SignatureRequested)
+        await ctx.documents.signature_request_opened(p.request_id, p.document_id)
         await ctx.sharing.signature_requested(
             request_id=p.request_id, document_id=p.document_id, title=p.title, owner=p.owner, signer=p.signer,
             message=p.message, reminder=p.reminder,
@@ -22,6 +23,7 @@ def subscriptions(ctx: DocumentsContext) -> dict[str, Handler]:
 
     async def cancelled(event: Event) -> None:
         p: SignatureRequestCancelled = event.payload(SignatureRequestCancelled)
+        await ctx.documents.signature_request_closed(p.request_id, p.document_id)
         await ctx.sharing.signature_cancelled(request_id=p.request_id, signer_ids=p.signer_ids)
 
     return {SignatureRequested.TYPE: requested, SignatureRequestCancelled.TYPE: cancelled}

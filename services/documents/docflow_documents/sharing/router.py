@@ -7,20 +7,23 @@ from fastapi import APIRouter, Response, status
 from docflow_documents.dependencies import Ctx, Cursor, Limit
 from docflow_documents.sharing.schemas import InboxItemRead, ShareCreate, ShareResult
 from docflow_shared.pagination import Page
-from docflow_shared.web import CurrentUser
+from docflow_shared.web import CurrentUser, RequestClient
 
 router = APIRouter()
 inbox_router = APIRouter()
 
 
 @router.post("/{document_id}/share", response_model=ShareResult, status_code=status.HTTP_201_CREATED)
-async def share_document(ctx: Ctx, user: CurrentUser, document_id: str, body: ShareCreate) -> ShareResult:
-    return await ctx.sharing.share(user_id=user.user_id, document_id=document_id, data=body)
+async def share_document(ctx: Ctx, user: CurrentUser, client: RequestClient, document_id: str,
+                         body: ShareCreate) -> ShareResult:
+    return await ctx.sharing.share(user_id=user.user_id, document_id=document_id, data=body, client=client)
 
 
 @router.delete("/{document_id}/share/{recipient_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def revoke_share(ctx: Ctx, user: CurrentUser, document_id: str, recipient_id: str) -> Response:
-    await ctx.sharing.revoke(user_id=user.user_id, document_id=document_id, recipient_id=recipient_id)
+async def revoke_share(ctx: Ctx, user: CurrentUser, client: RequestClient, document_id: str,
+                       recipient_id: str) -> Response:
+    await ctx.sharing.revoke(user_id=user.user_id, document_id=document_id, recipient_id=recipient_id,
+                             client=client)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

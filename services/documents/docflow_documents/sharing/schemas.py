@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from docflow_shared.mongo import stored_datetime
+from docflow_documents.stored import Identified, OptionalText, StoredTime, Text
 
 Email = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=3, max_length=254,
-                                          pattern=r"^[^@\s]+@[^@\s]+$")]
+                                          pattern=r"^[^@\s]+@[^@\s]+$"),
+                Field(json_schema_extra={"format": "email"})]
 
 
 class SharePermission(StrEnum):
@@ -29,39 +30,33 @@ class ShareCreate(BaseModel):
 
 
 class ShareRead(BaseModel):
+    """One recipient of a share. ``active``: granted to the account that has proven ``email``.
+    ``pending``: no account has proven ``email`` yet; the share waits (``recipient_id`` null) and
+    is granted to whoever proves it, unless revoked first (``DELETE .../share/{email}``)."""
+
     document_id: str
-    recipient_id: str
+    recipient_id: str | None
     email: str
     full_name: str
     permission: SharePermission
     message: str
     created_at: datetime
+    status: Literal["active", "pending"] = "active"
 
 
 class ShareResult(BaseModel):
     shares: list[ShareRead]
 
 
-class InboxItemRead(BaseModel):
-    id: str
+class InboxItemRead(Identified):
     kind: str
     document_id: str
-    title: str
-    sender_id: str
-    sender_name: str
-    sender_email: str
-    permission: str | None = None
-    request_id: str | None = None
-    message: str
-    archived: bool
-    created_at: datetime
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> InboxItemRead:
-        return cls(
-            id=doc["_id"], kind=doc["kind"], document_id=doc["document_id"], title=doc.get("title", ""),
-            sender_id=doc.get("sender_id", ""), sender_name=doc.get("sender_name", ""),
-            sender_email=doc.get("sender_email", ""), permission=doc.get("permission"),
-            request_id=doc.get("request_id"), message=doc.get("message", ""), archived=bool(doc.get("archived")),
-            created_at=stored_datetime(doc["created_at"]),  # type: ignore[arg-type]
-        )
+    title: Text = ""
+    sender_id: Text = ""
+    sender_name: Text = ""
+    sender_email: Text = ""
+    permission: OptionalText = None
+    request_id: OptionalText = None
+    message: Text = ""
+    archived: bool = False
+    created_at: StoredTime

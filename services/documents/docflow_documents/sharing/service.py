@@ -7,14 +7,13 @@ from typing import Any
 
 from docflow_documents.documents.access import AccessPolicy
 from docflow_documents.documents.service import MakeEvent
-from docflow_documents.identifiers import checked_id, stamp
-from docflow_documents.paging import next_cursor, sort_key
+from docflow_documents.identifiers import LISTING_ORDER, checked_id, sort_key, stamp
 from docflow_documents.sharing import events
-from docflow_documents.sharing.repository import InboxRepository, ShareRepository, share_id
-from docflow_documents.sharing.schemas import InboxItemRead, ShareCreate, ShareRead, ShareResult
-from docflow_documents.users.service import UserDirectory
+from docflow_documents.sharing.repository import InboxRepository, ShareRepository, pending_id, share_id
+from docflow_documents.sharing.schemas import InboxItemRead, ShareCreate, SharePermission, ShareRead, ShareResult
+from docflow_documents.users.service import UserDirectory, normalise_email
 from docflow_shared.errors import NotFound, Unprocessable, field_error
-from docflow_shared.events import Person
+from docflow_shared.events import Client, Person
 from docflow_shared.outbox import retry_stale
 from docflow_shared.pagination import Page
 
@@ -35,15 +34,11 @@ class SharingService:
         self.users = users
         self.event = make_event
 
-    async def share(self, *, user_id: str, document_id: str, data: ShareCreate) -> ShareResult:
+    async def share(self, *, user_id: str, document_id: str, data: ShareCreate, client: Client) -> ShareResult:
+        """Grant each address's proven owner; an address nobody has proven waits (``pending``)."""
         access = await self.access.resolve(document_id, user_id)
         access.require_owner()
-        found, unknown = await self.users.resolve_emails(data.recipients)
-        if unknown:
-            raise Unprocessable(
-                "Some recipients are not registered DocFlow users.", slug="unknown-recipients",
-                errors=[field_error("recipients", email, "unknown_recipient") for email in unknown],
-            )
+        found, unproven = await self.users.resolve_emails(data.recipients)
         if user_id in found.values():
             raise Unprocessable("You cannot share a document with yourself.",
                                 errors=[field_error("recipients", "self", "self_share")])
@@ -52,21 +47,77 @@ class SharingService:
         shares = []
         for recipient_id in found.values():
             recipient = await self.users.person(recipient_id)
-            shares.append(await self._grant(doc, owner, recipient, data))
+            shares.append(await self._grant(doc, owner, recipient, data.permission, data.message, client))
+        for email in unproven:
+            shares.append(await self._wait(doc, email, data))
+        await self._deliver_if_proven_meanwhile(unproven)
         return ShareResult(shares=shares)
 
-    async def _grant(self, doc: dict[str, Any], owner: Person, recipient: Person, data: ShareCreate) -> ShareRead:
+    async def _deliver_if_proven_meanwhile(self, emails: list[str]) -> None:
+        """An address proven while its share was being stored: the verification's delivery may
+        have looked before the share existed, so look again now that it does."""
+        if not emails:
+            return
+        proven, _ = await self.users.resolve_emails(emails)
+        for email, user_id in proven.items():
+            await self.deliver_pending(user_id, email)
+
+    async def _wait(self, doc: dict[str, Any], email: str, data: ShareCreate) -> ShareRead:
         now, now_us = stamp()
-        event = self.event(events.shared(
-            document_id=doc["_id"], title=doc["title"], owner=owner, recipient=recipient,
-            permission=data.permission.value, message=data.message,
-        ))
-        fields = {"permission": data.permission.value, "message": data.message, "shared_at": now, "deleted_at": None}
+        await self.shares.put_pending({
+            "_id": pending_id(doc["_id"], email), "document_id": doc["_id"], "owner_id": doc["owner_id"],
+            "email": email, "permission": data.permission.value, "message": data.message, "created_at": now,
+            "updated_us": now_us,
+        })
+        return ShareRead(document_id=doc["_id"], recipient_id=None, email=email, full_name="",
+                         permission=data.permission, message=data.message, created_at=now, status="pending")
+
+    async def deliver_waiting_for(self, user_id: str) -> None:
+        """Shares waiting for the address this user has proven become theirs.
+
+        Decided by the projection as it stands after the event, not by the event itself: a late,
+        superseded verification delivers nothing, and repeating an event repeats nothing.
+        """
+        address = await self.users.proven_address(user_id)
+        if address:
+            await self.deliver_pending(user_id, address)
+
+    async def deliver_pending(self, user_id: str, email: str) -> None:
+        """Turn the shares waiting for ``email`` into grants for ``user_id``, who has just proven it.
+
+        Each waiting share is claimed before it is granted, so a revoke that came first wins and
+        a share is delivered once; a grant that fails puts the share back for the next event.
+        """
+        for waiting in await self.shares.pending_to(email):
+            if not await self.shares.claim_pending(waiting):
+                continue
+            try:
+                doc = await self.access.documents.get(waiting["document_id"])
+                if doc is None or doc["owner_id"] == user_id:
+                    continue
+                owner = await self.users.person(doc["owner_id"])
+                recipient = await self.users.person(user_id)
+                await self._grant(doc, owner, recipient, SharePermission(waiting["permission"]),
+                                  str(waiting["message"]))
+            except BaseException:
+                await self.shares.restore_pending(waiting)
+                raise
+
+    async def _grant(self, doc: dict[str, Any], owner: Person, recipient: Person, permission: SharePermission,
+                     message: str, client: Client | None = None) -> ShareRead:
+        now, now_us = stamp()
 
         async def attempt() -> None:
             current = await self.shares.any_state(doc["_id"], recipient.user_id)
+            version = events.next_grant_version(current, now_us)
+            event = self.event(events.shared(
+                document_id=doc["_id"], title=doc["title"], owner=owner, recipient=recipient,
+                permission=permission, message=message, grant_version=version, client=client or Client(),
+            ))
+            fields = {"permission": permission.value, "message": message, "shared_at": now,
+                      "deleted_at": None, "grant_version": version}
             if current is None:
-                await self.shares.insert({
+                await self.shares.add({
                     "_id": share_id(doc["_id"], recipient.user_id), "document_id": doc["_id"],
                     "owner_id": doc["owner_id"], "recipient_id": recipient.user_id, "created_at": now,
                     "created_us": now_us, **fields,
@@ -79,36 +130,42 @@ class SharingService:
         item = {
             "_id": item_id, "kind": "share", "user_id": recipient.user_id,
             "document_id": doc["_id"], "title": doc["title"], "sender_id": owner.user_id,
-            "sender_name": owner.full_name, "sender_email": owner.email, "permission": data.permission.value,
-            "message": data.message, "archived": False, "created_at": now, "created_us": now_us,
+            "sender_name": owner.full_name, "sender_email": owner.email, "permission": permission.value,
+            "message": message, "archived": False, "created_at": now, "created_us": now_us,
             "sort_key": sort_key(now_us, item_id),
         }
-        await self.inbox.put(item, refresh={"permission": data.permission.value, "message": data.message,
+        await self.inbox.put(item, refresh={"permission": permission.value, "message": message,
                                             "archived": False, "title": doc["title"]})
         return ShareRead(document_id=doc["_id"], recipient_id=recipient.user_id, email=recipient.email,
-                         full_name=recipient.full_name, permission=data.permission, message=data.message,
-                         created_at=now)  # type: ignore[arg-type]
+                         full_name=recipient.full_name, permission=permission,
+                         message=message, created_at=now)
 
-    async def revoke(self, *, user_id: str, document_id: str, recipient_id: str) -> None:
+    async def revoke(self, *, user_id: str, document_id: str, recipient_id: str, client: Client) -> None:
+        """Withdraw a grant (``recipient_id`` a user id) or a waiting share (an e-mail address)."""
         access = await self.access.resolve(document_id, user_id)
         access.require_owner()
+        if "@" in recipient_id:
+            if not await self.shares.drop_pending(document_id, normalise_email(recipient_id)):
+                raise NotFound("No such share.")
+            return
 
         async def attempt() -> None:
             current = await self.shares.active(document_id, recipient_id)
             if current is None:
                 raise NotFound("No such share.")
-            now, _ = stamp()
-            event = self.event(events.revoked(document_id=document_id, owner_id=user_id, recipient_id=recipient_id))
-            await self.shares.update(current, {"deleted_at": now}, [event], purge=True)
+            now, now_us = stamp()
+            version = events.next_grant_version(current, now_us)
+            event = self.event(events.revoked(document_id=document_id, owner_id=user_id, recipient_id=recipient_id,
+                                              grant_version=version, client=client))
+            await self.shares.soft_delete(current, [event], {"grant_version": version}, at=now)
 
         await retry_stale(attempt)
         await self.inbox.delete(inbox_id("share", document_id, recipient_id))
 
     async def list_inbox(self, *, user_id: str, archived: bool | None, cursor: str | None,
                          limit: int) -> Page[InboxItemRead]:
-        docs = await self.inbox.page(user_id, archived, cursor, limit)
-        return Page[InboxItemRead](items=[InboxItemRead.from_doc(d) for d in docs],
-                                   next_cursor=next_cursor(docs, limit))
+        docs, next_cursor = LISTING_ORDER.page(await self.inbox.page(user_id, archived, cursor, limit + 1), limit)
+        return Page[InboxItemRead](items=[InboxItemRead.from_doc(d) for d in docs], next_cursor=next_cursor)
 
     async def set_archived(self, *, user_id: str, item_id: str, archived: bool) -> InboxItemRead:
         item = await self.inbox.get_for(checked_id(item_id, "inbox item"), user_id)

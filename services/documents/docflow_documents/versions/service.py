@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from typing import Any
 
 from docflow_documents.documents.access import AccessPolicy
-from docflow_documents.versions.repository import VersionRepository
+from docflow_documents.versions.repository import NEWEST_VERSION_FIRST, VersionRepository
 from docflow_documents.versions.schemas import VersionRead
 from docflow_shared.errors import NotFound
-from docflow_shared.pagination import Page, decode_cursor, encode_cursor
+from docflow_shared.pagination import Page
 
 VERSIONED_FIELDS = ("title", "description", "content")
 
@@ -21,7 +22,7 @@ def canonical_sha256(snapshot: dict[str, Any]) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def snapshot_of(doc: dict[str, Any], *, replaced_at: str, replaced_by: str) -> dict[str, Any]:
+def snapshot_of(doc: dict[str, Any], *, replaced_at: datetime, replaced_by: str) -> dict[str, Any]:
     number = int(doc.get("version", 1))
     state = {"document_id": doc["_id"], "number": number, **{f: doc.get(f, "") for f in VERSIONED_FIELDS}}
     return {
@@ -38,12 +39,8 @@ class VersionService:
 
     async def list(self, *, user_id: str, document_id: str, cursor: str | None, limit: int) -> Page[VersionRead]:
         await self.access.resolve(document_id, user_id)
-        position = decode_cursor(cursor)
-        before = position.get("n") if position else None
-        docs = await self.versions.page(document_id, before if isinstance(before, int) else None, limit)
-        items = [VersionRead.from_doc(d) for d in docs]
-        more = encode_cursor({"n": items[-1].number}) if len(items) == limit and items else None
-        return Page[VersionRead](items=items, next_cursor=more)
+        docs, next_cursor = NEWEST_VERSION_FIRST.page(await self.versions.page(document_id, cursor, limit + 1), limit)
+        return Page[VersionRead](items=[VersionRead.from_doc(d) for d in docs], next_cursor=next_cursor)
 
     async def get(self, *, user_id: str, document_id: str, number: str) -> VersionRead:
         await self.access.resolve(document_id, user_id)

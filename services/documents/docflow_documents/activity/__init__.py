@@ -1,0 +1,1 @@
+"""Reads of documents and files, announced for the audit trail."""
