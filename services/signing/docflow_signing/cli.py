@@ -3,6 +3,10 @@
     docflow-signing dev-ca --out ./devca --user "Aida Bekova" --iin 900101300123 --key-type rsa
     docflow-signing sign contract.pdf --key devca/aida-bekova.key --cert devca/aida-bekova.pem \\
         --out contract.pdf.p7s
+    docflow-signing prove --key devca/aida-bekova.key --cert devca/aida-bekova.pem \\
+        --challenge "$CHALLENGE"
+    docflow-signing sign contract.pdf --key AUTH_GOST512.p12 --password "$PIN" --cert signer.cer \\
+        --chain nca_gost2022.cer   # an NCA RK key: GOST 34.10-2015 (512), Streebog-512
 
 DocFlow never holds users' private keys; this tool plays the user's signing tool in demos and tests.
 """
@@ -14,13 +18,21 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from asn1crypto import x509
+
+from docflow_signing.crypto import kzkeys
 from docflow_signing.crypto.devca import (
     create_ca,
     issue_user_certificate,
+    key_proof,
     load_issued,
     sign_detached,
     slug,
 )
+from docflow_signing.crypto.streebog import GostUnavailable
+from docflow_signing.crypto.trust import read_certificates
+
+PKCS12_SUFFIXES = (".p12", ".pfx")
 
 
 def _dev_ca(args: argparse.Namespace) -> int:
@@ -45,13 +57,60 @@ def _dev_ca(args: argparse.Namespace) -> int:
 
 
 def _sign(args: argparse.Namespace) -> int:
+    data = Path(args.file).read_bytes()
+    out = Path(args.out or f"{args.file}.p7s")
+    if Path(args.key).suffix.lower() in PKCS12_SUFFIXES or kzkeys.is_gost_private_key(Path(args.key).read_bytes()):
+        return _sign_gost(args, data, out)
     signer = load_issued(Path(args.cert), Path(args.key),
                          args.password.encode() if args.password else None)
-    data = Path(args.file).read_bytes()
-    signature = sign_detached(data, signer)
-    out = Path(args.out or f"{args.file}.p7s")
-    out.write_bytes(signature)
+    out.write_bytes(sign_detached(data, signer))
     print(f"detached CMS signature (DER, SHA-256) written to {out}")
+    return 0
+
+
+def _sign_gost(args: argparse.Namespace, data: bytes, out: Path) -> int:
+    """Sign with a GOST key: an NCA RK PKCS#12 (GOST 34.10-2015, 512) or a Russian GOST R 34.10-2012
+    key (OpenSSL's GOST engine's PKCS#8, 256 or 512 bits). The certificate and chain come from
+    files, since NCA RK's certificate bags use a cipher ``cryptography`` no longer has."""
+    cert: x509.Certificate = read_certificates(Path(args.cert))[0]
+    chain = [c for path in args.chain or [] for c in read_certificates(Path(path))]
+    key_bytes = Path(args.key).read_bytes()
+    try:
+        if Path(args.key).suffix.lower() in PKCS12_SUFFIXES:
+            signature = kzkeys.sign_detached(data, kzkeys.read_pkcs12(key_bytes, args.password or "", cert),
+                                             chain=chain)
+            kind = "GOST 34.10-2015 512, Streebog-512"
+        else:
+            key = kzkeys.read_gost_key(key_bytes, cert)
+            signature = kzkeys.sign_detached_gost(data, key, chain=chain)
+            kind = f"{key.algorithm.name}, {key.algorithm.digest_name}"
+    except ValueError as exc:
+        print(f"cannot sign with {args.key}: {exc}", file=sys.stderr)
+        return 2
+    except GostUnavailable as exc:
+        print(exc.detail, file=sys.stderr)
+        return 2
+    out.write_bytes(signature)
+    print(f"detached CMS signature (DER, {kind}) written to {out}")
+    return 0
+
+
+def _prove(args: argparse.Namespace) -> int:
+    if Path(args.key).suffix.lower() in PKCS12_SUFFIXES:
+        cert: x509.Certificate = read_certificates(Path(args.cert))[0]
+        try:
+            proof = kzkeys.key_proof(args.challenge, kzkeys.read_pkcs12(Path(args.key).read_bytes(),
+                                                                        args.password or "", cert))
+        except ValueError as exc:
+            print(f"cannot sign with {args.key}: {exc}", file=sys.stderr)
+            return 2
+    else:
+        proof = key_proof(args.challenge, load_issued(Path(args.cert), Path(args.key),
+                                                      args.password.encode() if args.password else None))
+    if args.out:
+        Path(args.out).write_text(proof + "\n")
+    else:
+        print(proof)
     return 0
 
 
@@ -70,11 +129,20 @@ def parser() -> argparse.ArgumentParser:
     ca.set_defaults(run=_dev_ca)
     sign = commands.add_parser("sign", help="make a detached CMS signature of a file")
     sign.add_argument("file")
-    sign.add_argument("--key", required=True, help="private key (PEM or DER)")
+    sign.add_argument("--key", required=True, help="private key (PEM or DER), or an NCA RK PKCS#12 (.p12) for GOST")
     sign.add_argument("--cert", required=True, help="signer certificate (PEM or DER)")
+    sign.add_argument("--chain", action="append", help="CA certificate to embed (GOST; repeatable)")
     sign.add_argument("--out", help="output .p7s (default: FILE.p7s)")
     sign.add_argument("--password", help="password of an encrypted key")
     sign.set_defaults(run=_sign)
+    prove = commands.add_parser(
+        "prove", help="sign a key challenge: the DocFlow-Key-Proof header of a certificate upload")
+    prove.add_argument("--challenge", required=True, help="the challenge from POST /api/v1/certificates/challenges")
+    prove.add_argument("--key", required=True, help="private key (PEM or DER) of the certificate to upload")
+    prove.add_argument("--cert", required=True, help="the certificate to upload (PEM or DER)")
+    prove.add_argument("--out", help="write the proof (base64 DER CMS) here instead of printing it")
+    prove.add_argument("--password", help="password of an encrypted key")
+    prove.set_defaults(run=_prove)
     return root
 
 

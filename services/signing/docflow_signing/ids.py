@@ -1,17 +1,22 @@
-"""Opaque, time-ordered identifiers: newer ids sort after older ones (keyset pagination)."""
+"""The shapes of signing's ids (made by docflow_shared.ids.new_id) and of the ids it receives."""
 
 from __future__ import annotations
 
 import re
-import secrets
-import time
+
+from docflow_shared.ids import id_pattern
 
 ID_PATTERN = re.compile(r"^[a-z]{3}_[0-9a-f]{24}$")
+DOCUMENT_ID_PATTERN = r"^[0-9a-f]{32}$"  # documents' ids, as its events and paths carry them
 
 
-def new_id(prefix: str) -> str:
-    """``<prefix>_`` + 14 hex digits of microseconds since the epoch + 10 random hex digits."""
-    return f"{prefix}_{time.time_ns() // 1000:014x}{secrets.token_hex(5)}"
+def prefixed_pattern(prefix: str) -> str:
+    """The shape of one kind of id, for the OpenAPI document."""
+    return id_pattern(f"{prefix}_")
+
+
+PATH_IDS = {"document_id": DOCUMENT_ID_PATTERN, "file_id": DOCUMENT_ID_PATTERN,
+            "certificate_id": prefixed_pattern("crt"), "signature_id": prefixed_pattern("sig")}
 
 
 def well_formed(value: str, prefix: str) -> bool:

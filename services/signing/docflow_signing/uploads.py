@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Request
@@ -12,10 +14,12 @@ from starlette.datastructures import UploadFile
 
 from docflow_shared.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
-CHUNK = 64 * 1024
-
-
 FORM_OVERHEAD = 64 * 1024
+
+
+def media_type(request: Request) -> str:
+    """The request's Content-Type without parameters, lower case ("" when there is none)."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
 def refuse_declared_oversize(request: Request, limit: int) -> None:
@@ -70,7 +74,7 @@ def _json_value(raw: bytes, fields: tuple[str, ...]) -> bytes:
 
 async def read_upload(request: Request, *, field: str, limit: int, json_fields: tuple[str, ...]) -> bytes:
     """One uploaded blob: multipart ``field``, a JSON object with one of ``json_fields``, or raw."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    content_type = media_type(request)
     if content_type == "multipart/form-data":
         refuse_declared_oversize(request, limit + FORM_OVERHEAD)
         async with request.form(max_files=4, max_fields=8) as form:
@@ -86,3 +90,20 @@ async def read_upload(request: Request, *, field: str, limit: int, json_fields: 
     if content_type == "application/json":
         return _json_value(raw, json_fields)
     return raw
+
+
+@asynccontextmanager
+async def verify_parts(request: Request, *, max_file_bytes: int,
+                       max_signature_bytes: int) -> AsyncIterator[tuple[UploadFile, bytes]]:
+    """The ``file`` and ``signature`` parts of a multipart form, open while the caller reads the file."""
+    if media_type(request) != "multipart/form-data":
+        raise UnsupportedMediaType("Send multipart/form-data with the fields file and signature.")
+    refuse_declared_oversize(request, max_file_bytes + max_signature_bytes + FORM_OVERHEAD)
+    async with request.form(max_files=2, max_fields=4) as form:
+        file, signature = form.get("file"), form.get("signature")
+        if not isinstance(file, UploadFile):
+            raise BadRequest("The multipart body needs a file part 'file'.", slug="missing-field")
+        data = await read_part(signature, max_signature_bytes)
+        if not data:
+            raise BadRequest("The multipart body needs a part 'signature'.", slug="missing-field")
+        yield file, data

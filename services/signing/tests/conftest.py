@@ -16,20 +16,23 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from prometheus_client.parser import text_string_to_metric_families
 
+from docflow_dev.devstack import Stack, free_port
+from docflow_dev.testing.events import EventTap
+from docflow_dev.testing.issuer import LocalIssuer
 from docflow_shared.bus import EventBus
-from docflow_shared.devstack import Stack, free_port
 from docflow_shared.events import Event, EventPayload, Person, new_event
 from docflow_shared.events.catalogue import (
     DocumentCreated,
     DocumentFileAdded,
     DocumentShared,
+    UserEmailVerified,
     UserRegistered,
 )
+from docflow_shared.events.producers import producer_of
 from docflow_shared.mongo import create_client
-from docflow_shared.testing.events import EventTap
-from docflow_shared.testing.issuer import LocalIssuer
-from docflow_signing.crypto.devca import Issued, KeyType, create_ca, issue_user_certificate
+from docflow_signing.crypto.devca import Issued, KeyType, create_ca, issue_user_certificate, key_proof
 
 
 @dataclass
@@ -102,7 +105,8 @@ def wait_ready(url: str, timeout: float = 30.0) -> None:
 @pytest.fixture(scope="module")
 def signing_stack(signing_env: SigningEnv, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     logs = tmp_path_factory.mktemp("signing-logs")
-    stack = Stack(env=signing_env.env, ports={"signing": free_port()}, only=("signing",), log_dir=logs).start()
+    stack = Stack(env=signing_env.env, ports={"signing": free_port()}, only=("signing",), log_dir=logs,
+                  metrics_ports={"signing": free_port()}).start()
     try:
         wait_ready(stack.url("signing"))
         yield stack
@@ -157,15 +161,17 @@ class Doc:
 class World:
     """Publishes the events auth and documents would publish, and waits for the projection."""
 
-    def __init__(self, bus: EventBus, issuer: LocalIssuer, mongo_url: str, database: str, base_url: str) -> None:
+    def __init__(self, bus: EventBus, issuer: LocalIssuer, mongo_url: str, database: str, base_url: str,
+                 metrics_url: str) -> None:
         self.http = httpx.AsyncClient(base_url=base_url, timeout=30)
         self.bus = bus
         self.issuer = issuer
         self.mongo = create_client(mongo_url)
         self.db = self.mongo[database]
+        self.metrics_url = metrics_url
 
     async def publish(self, payload: EventPayload) -> Event:
-        event = new_event(payload, producer="test")
+        event = new_event(payload, producer=producer_of(payload.TYPE) or "test")
         await self.bus.publish(event)
         return event
 
@@ -179,11 +185,40 @@ class World:
             await asyncio.sleep(0.1)
         raise AssertionError(f"{collection} {query} {'never appeared' if present else 'never went away'}")
 
-    async def user(self, name: str = "Test User", *, iin: str | None = None) -> User:
+    async def handled(self, *events: Event) -> None:
+        """Wait until signing has handled each of ``events``: its mark in processed_events is written
+        only after the handler returned, whatever order the consumer ran them in."""
+        for event in events:
+            await self.wait_for("processed_events", {"_id": f"signing:{event.id}"})
+
+    async def acknowledged(self, event_type: str) -> int:
+        """How many ``event_type`` events signing has taken from its queue and acknowledged as handled,
+        a duplicate included (its ``docflow_events_consumed_total`` counter)."""
+        response = await self.http.get(self.metrics_url)
+        assert response.status_code == 200, response.text
+        wanted = {"service": "signing", "type": event_type, "outcome": "handled"}
+        return sum(int(sample.value) for family in text_string_to_metric_families(response.text)
+                   for sample in family.samples
+                   if sample.name == "docflow_events_consumed_total" and wanted.items() <= sample.labels.items())
+
+    async def wait_acknowledged(self, event_type: str, count: int, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while (seen := await self.acknowledged(event_type)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"signing acknowledged {seen} {event_type} events, never {count}")
+            await asyncio.sleep(0.1)
+
+    async def user(self, name: str = "Test User", *, iin: str | None = None, verified: bool = True,
+                   email: str | None = None) -> User:
+        """A user as auth announces one; ``verified`` users have also proven their address, which
+        is what makes them reachable as signers."""
         user_id = f"usr_{uuid.uuid4().hex[:12]}"
-        email = f"{user_id}@example.kz"
+        email = email or f"{user_id}@example.kz"
         await self.publish(UserRegistered(user_id=user_id, email=email, full_name=name, locale="en", iin=iin))
-        await self.wait_for("users", {"_id": user_id})
+        await self.wait_for("users", {"_id": user_id, "full_name": name})
+        if verified:
+            await self.publish(UserEmailVerified(user_id=user_id, email=email))
+            await self.wait_for("users", {"_id": user_id, "verified_email_key": email})
         return User(id=user_id, email=email, full_name=name, token=self.issuer.token(user_id), iin=iin)
 
     async def document(self, owner: User, files: dict[str, bytes], title: str = "Contract") -> Doc:
@@ -210,9 +245,16 @@ class World:
                                           recipient=recipient.person, permission=permission))  # type: ignore[arg-type]
         await self.wait_for("grants", {"_id": f"{doc.id}:{recipient.id}", "permission": permission})
 
+    async def possession(self, user: User, issued: Issued) -> dict[str, str]:
+        """``user``'s headers with a fresh challenge signed by ``issued``'s key (proof of possession)."""
+        response = await self.http.post("/api/v1/certificates/challenges", headers=user.headers)
+        assert response.status_code == 201, response.text
+        challenge = response.json()["challenge"]
+        return {**user.headers, "DocFlow-Key-Challenge": challenge, "DocFlow-Key-Proof": key_proof(challenge, issued)}
+
     async def upload_certificate(self, user: User, issued: Issued) -> dict[str, Any]:
         response = await self.http.post("/api/v1/certificates", json={"pem": issued.cert_pem.decode()},
-                                        headers=user.headers)
+                                        headers=await self.possession(user, issued))
         assert response.status_code == 201, response.text
         return response.json()  # type: ignore[no-any-return]
 
@@ -233,7 +275,8 @@ async def world(signing_stack: Stack, signing_env: SigningEnv, amqp_url: str, mo
     bus = EventBus(amqp_url=amqp_url, service="signing-tests", namespace=signing_env.namespace)
     await bus.start()
     assert await bus.wait_ready(15)
-    world = World(bus, local_issuer, mongo_url, signing_env.database, base_url)
+    world = World(bus, local_issuer, mongo_url, signing_env.database, base_url,
+                  signing_stack.metrics_url("signing"))
     try:
         yield world
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from docflow_signing.crypto.devca import issue_user_certificate
+from docflow_signing.crypto.devca import issue_user_certificate, key_proof
 
 
 class TestUpload:
@@ -13,7 +13,7 @@ class TestUpload:
         alice = await world.user("Alice", iin="900101300123")
         issued = pki.issue("Alice", key_type="rsa", iin="900101300123", email="alice@example.kz")
         response = await world.http.post("/api/v1/certificates", json={"pem": issued.cert_pem.decode()},
-                                         headers=alice.headers)
+                                         headers=await world.possession(alice, issued))
         assert response.status_code == 201, response.text
         body = response.json()
         assert body["id"].startswith("crt_")
@@ -29,15 +29,15 @@ class TestUpload:
     async def test_der_as_raw_body(self, world, pki) -> None:
         user = await world.user()
         issued = pki.issue("Raw", key_type="ec")
-        response = await world.http.post("/api/v1/certificates", content=issued.cert_der,
-                                         headers={**user.headers, "Content-Type": "application/pkix-cert"})
+        response = await world.http.post("/api/v1/certificates", content=issued.cert_der, headers={
+            **await world.possession(user, issued), "Content-Type": "application/pkix-cert"})
         assert response.status_code == 201, response.text
         assert response.json()["key_algorithm"] == "ECDSA-P256"
 
     async def test_multipart_upload(self, world, pki) -> None:
         user = await world.user()
         issued = pki.issue("Multi")
-        response = await world.http.post("/api/v1/certificates", headers=user.headers,
+        response = await world.http.post("/api/v1/certificates", headers=await world.possession(user, issued),
                                          files={"certificate": ("me.pem", issued.cert_pem, "application/x-pem-file")})
         assert response.status_code == 201, response.text
 
@@ -53,18 +53,92 @@ class TestUpload:
         assert deleted.status_code == 204
         assert (await world.http.get(f"/api/v1/certificates/{first['id']}", headers=user.headers)).status_code == 404
         reuploaded = await world.http.post("/api/v1/certificates", json={"pem": issued.cert_pem.decode()},
-                                           headers=user.headers)
+                                           headers=await world.possession(user, issued))
         assert reuploaded.status_code == 201
 
-    async def test_same_certificate_for_two_users_is_not_a_duplicate(self, world, pki) -> None:
+    async def test_a_certificate_is_active_on_one_account_only(self, world, pki) -> None:
         issued = pki.issue("Shared")
-        await world.upload_certificate(await world.user(), issued)
-        await world.upload_certificate(await world.user(), issued)
+        first, second = await world.user(), await world.user()
+        registered = await world.upload_certificate(first, issued)
+        taken = await world.http.post("/api/v1/certificates", json={"pem": issued.cert_pem.decode()},
+                                      headers=await world.possession(second, issued))
+        assert taken.status_code == 409 and taken.json()["type"].endswith("certificate-taken"), taken.text
+        await world.http.delete(f"/api/v1/certificates/{registered['id']}", headers=first.headers)
+        await world.upload_certificate(second, issued)  # released by its holder, it may move
+
+
+class TestPossession:
+    async def _refused(self, world, user, issued, headers: dict, slug: str) -> None:
+        response = await world.http.post("/api/v1/certificates", json={"pem": issued.cert_pem.decode()},
+                                         headers={**user.headers, **headers})
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["type"].endswith(slug), response.text
+
+    async def _challenge(self, world, user) -> str:
+        response = await world.http.post("/api/v1/certificates/challenges", headers=user.headers)
+        assert response.status_code == 201, response.text
+        return response.json()["challenge"]  # type: ignore[no-any-return]
+
+    async def test_challenge_is_random_and_expires_soon(self, world) -> None:
+        user = await world.user()
+        first = await world.http.post("/api/v1/certificates/challenges", headers=user.headers)
+        second = await world.http.post("/api/v1/certificates/challenges", headers=user.headers)
+        assert first.json()["challenge"] != second.json()["challenge"]
+        expires = datetime.fromisoformat(first.json()["expires_at"])
+        assert timedelta(minutes=3) < expires - datetime.now(UTC) <= timedelta(minutes=5)
+        assert (await world.http.post("/api/v1/certificates/challenges")).status_code == 401
+
+    async def test_missing_proof(self, world, pki) -> None:
+        user, issued = await world.user(), pki.issue("P")
+        await self._refused(world, user, issued, {}, "key-proof-missing")
+        await self._refused(world, user, issued, {"DocFlow-Key-Challenge": await self._challenge(world, user)},
+                            "key-proof-missing")
+
+    async def test_proof_with_another_key(self, world, pki) -> None:
+        user, issued, other = await world.user(), pki.issue("P"), pki.issue("Q", key_type="rsa")
+        challenge = await self._challenge(world, user)
+        await self._refused(world, user, issued, {"DocFlow-Key-Challenge": challenge,
+                                                  "DocFlow-Key-Proof": key_proof(challenge, other)},
+                            "key-proof-invalid")
+
+    async def test_proof_of_another_text(self, world, pki) -> None:
+        user, issued = await world.user(), pki.issue("P")
+        challenge = await self._challenge(world, user)
+        await self._refused(world, user, issued, {"DocFlow-Key-Challenge": challenge,
+                                                  "DocFlow-Key-Proof": key_proof(challenge + "x", issued)},
+                            "key-proof-invalid")
+        challenge = await self._challenge(world, user)
+        await self._refused(world, user, issued, {"DocFlow-Key-Challenge": challenge,
+                                                  "DocFlow-Key-Proof": "bm90IGEgQ01T"}, "key-proof-invalid")
+
+    async def test_replayed_expired_foreign_or_made_up_challenge(self, world, pki) -> None:
+        user, other, issued = await world.user(), await world.user(), pki.issue("P", key_type="rsa")
+        headers = await world.possession(user, issued)
+        first = await world.http.post("/api/v1/certificates", json={"pem": issued.cert_pem.decode()}, headers=headers)
+        assert first.status_code == 201
+        await world.http.delete(f"/api/v1/certificates/{first.json()['id']}", headers=user.headers)
+        replay = {k: v for k, v in headers.items() if k.startswith("DocFlow")}
+        await self._refused(world, user, issued, replay, "key-challenge-invalid")
+        theirs = await world.possession(other, issued)
+        await self._refused(world, user, issued, {k: v for k, v in theirs.items() if k.startswith("DocFlow")},
+                            "key-challenge-invalid")
+        challenge = await self._challenge(world, user)
+        await world.db["key_challenges"].update_many({"user_id": user.id},
+                                                      {"$set": {"expires_at": datetime.now(UTC)}})
+        await self._refused(world, user, issued, {"DocFlow-Key-Challenge": challenge,
+                                                  "DocFlow-Key-Proof": key_proof(challenge, issued)},
+                            "key-challenge-invalid")
+        made_up = "docflow-key-challenge." + "A" * 43
+        await self._refused(world, user, issued, {"DocFlow-Key-Challenge": made_up,
+                                                  "DocFlow-Key-Proof": key_proof(made_up, issued)},
+                            "key-challenge-invalid")
 
 
 class TestRejections:
-    async def _rejected(self, world, user, data: bytes, slug: str) -> dict:
-        response = await world.http.post("/api/v1/certificates", content=data, headers=user.headers)
+    async def _rejected(self, world, user, data: bytes, slug: str, issued=None) -> dict:
+        headers = await world.possession(user, issued) if issued else user.headers
+        response = await world.http.post("/api/v1/certificates", content=data, headers=headers)
         assert response.status_code == 422, response.text
         body = response.json()
         assert body["type"].endswith(slug), body
@@ -96,7 +170,20 @@ class TestRejections:
 
     async def test_iin_of_another_person(self, world, pki) -> None:
         user = await world.user(iin="880202400456")
-        await self._rejected(world, user, pki.issue("Other", iin="900101300123").cert_pem, "certificate-iin")
+        other = pki.issue("Other", iin="900101300999")
+        await self._rejected(world, user, other.cert_pem, "certificate-iin", other)
+
+    async def test_iin_of_another_account(self, world, pki) -> None:
+        await world.user("Owner", iin="910101300111")
+        user = await world.user(iin="920202400222")
+        theirs = pki.issue("Owner", iin="910101300111")
+        await self._rejected(world, user, theirs.cert_pem, "certificate-iin-foreign", theirs)
+
+    async def test_iin_certificate_on_an_account_without_iin(self, world, pki) -> None:
+        user = await world.user()
+        mine = pki.issue("No IIN yet", iin="930303300338")  # a real IIN: its control digit matches
+        body = await self._rejected(world, user, mine.cert_pem, "certificate-iin-missing", mine)
+        assert "profile" in body["detail"]
 
     async def test_garbage(self, world) -> None:
         user = await world.user()
@@ -154,8 +241,9 @@ class TestReading:
         await world.publish(UserUpdated(user_id=user.id, email=user.email, full_name=user.full_name,
                                         iin="770707300789"))
         await world.wait_for("users", {"_id": user.id, "iin": "770707300789"})
-        mismatch = await world.http.post("/api/v1/certificates", content=pki.issue("U", iin="900101300123").cert_pem,
-                                         headers=user.headers)
+        wrong = pki.issue("U", iin="900101300770")  # a real IIN: its control digit matches
+        mismatch = await world.http.post("/api/v1/certificates", content=wrong.cert_pem,
+                                         headers=await world.possession(user, wrong))
         assert mismatch.status_code == 422
         await world.upload_certificate(user, pki.issue("U", iin="770707300789"))
         await asyncio.sleep(0)

@@ -13,10 +13,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 
 from docflow_shared.errors import Unprocessable
-from docflow_signing.crypto.certificates import parse_certificate, pem_of
-from docflow_signing.crypto.cms import decode_signature, signing_moment, verify_digest
+from docflow_signing.crypto.certificates import now_utc, parse_certificate, pem_of
+from docflow_signing.crypto.cms import decode_signature
 from docflow_signing.crypto.devca import create_ca, issue_user_certificate, sign_detached
+from docflow_signing.crypto.signing_times import SigningTimes, signing_times
 from docflow_signing.crypto.trust import TrustStore
+from docflow_signing.crypto.verification import verify_digest
 
 
 def asn1(issued) -> asn1_x509.Certificate:
@@ -80,16 +82,16 @@ class TestSignatures:
         store = TrustStore(pki.trust_dir)
         issued = pki.issue("S", key_type=key_type)
         decoded = decode_signature(sign_detached(b"data", issued))
-        moment = signing_moment(decoded, skew_seconds=60)
+        times = SigningTimes(received_at=now_utc(), claimed=decoded.signing_time)
         good = await verify_digest(decoded, hashlib.sha256(b"data").digest(), store,
-                                   signer_cert=decoded.signer_certificate(), moment=moment)
+                                   signer_cert=decoded.signer_certificate(), times=times)
         assert good.intact and good.valid and good.trusted and len(good.chain) == 2
         bad = await verify_digest(decoded, hashlib.sha256(b"other").digest(), store,
-                                  signer_cert=decoded.signer_certificate(), moment=moment)
+                                  signer_cert=decoded.signer_certificate(), times=times)
         assert not bad.intact and not bad.trusted
         rogue = decode_signature(sign_detached(b"data", issue_user_certificate(pki.rogue, "R", key_type=key_type)))
         untrusted = await verify_digest(rogue, hashlib.sha256(b"data").digest(), store,
-                                        signer_cert=rogue.signer_certificate(), moment=moment)
+                                        signer_cert=rogue.signer_certificate(), times=times)
         assert untrusted.intact and untrusted.valid and not untrusted.trusted
         assert untrusted.trust_indication == "NO_CERTIFICATE_CHAIN_FOUND"
 
@@ -132,10 +134,10 @@ class TestSignatures:
         signer = decoded.signer_certificate([other, asn1(issued)])
         assert signer is not None and signer.sha256 == asn1(issued).sha256
         report = await verify_digest(decoded, hashlib.sha256(b"payload").digest(), TrustStore(pki.trust_dir),
-                                     signer_cert=signer, moment=signing_moment(decoded, skew_seconds=60))
+                                     signer_cert=signer, times=SigningTimes(received_at=now_utc()))
         assert report.trusted
 
-    def test_future_signing_time_is_refused(self, pki) -> None:
+    async def test_future_signing_time_is_refused(self, pki) -> None:
         decoded = decode_signature(sign_detached(b"x", pki.issue("F")))
         with pytest.raises(Unprocessable):
-            signing_moment(decoded, skew_seconds=-3600)
+            await signing_times(decoded, TrustStore(pki.trust_dir), received_at=now_utc(), skew_seconds=-3600)

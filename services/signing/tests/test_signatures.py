@@ -52,6 +52,26 @@ class TestInteroperability:
         assert body["file_sha256"] == hashlib.sha256(content).hexdigest()
 
     @pytest.mark.parametrize("key_type", KEY_TYPES)
+    async def test_key_proof_from_openssl_or_the_cli_registers_a_certificate(self, world, pki, tmp_path,
+                                                                            key_type) -> None:
+        """The README's `openssl cms -sign` line and `docflow-signing prove` both make a valid proof."""
+        for tool in ("openssl", "cli"):
+            owner, issued = await world.user(), pki.issue("Prover", key_type=key_type)
+            cert_path, key_path = issued.write(tmp_path, f"prover-{tool}")
+            response = await world.http.post("/api/v1/certificates/challenges", headers=owner.headers)
+            challenge = response.json()["challenge"]
+            if tool == "openssl":
+                (tmp_path / "challenge.txt").write_text(challenge)
+                der = openssl_sign(tmp_path / "challenge.txt", cert_path, key_path, tmp_path / "proof.der")
+                proof = base64.b64encode(der).decode()
+            else:
+                proof = cli("prove", "--key", str(key_path), "--cert", str(cert_path),
+                            "--challenge", challenge).stdout.strip()
+            uploaded = await world.http.post("/api/v1/certificates", content=issued.cert_pem, headers={
+                **owner.headers, "DocFlow-Key-Challenge": challenge, "DocFlow-Key-Proof": proof})
+            assert uploaded.status_code == 201, uploaded.text
+
+    @pytest.mark.parametrize("key_type", KEY_TYPES)
     def test_docflow_cli_signature_verifies_with_openssl(self, tmp_path, key_type) -> None:
         out = tmp_path / "devca"
         cli("dev-ca", "--out", str(out), "--key-type", key_type, "--user", "Aida Bekova",
@@ -258,7 +278,7 @@ class TestWhoMaySign:
         await world.upload_certificate(signer, cert)
         await world.share(doc, signer, "sign")
         await world.publish(DocumentShareRevoked(document_id=doc.id, owner_id=owner.id, recipient_id=signer.id))
-        await world.wait_for("grants", {"_id": f"{doc.id}:{signer.id}"}, present=False)
+        await world.wait_for("grants", {"_id": f"{doc.id}:{signer.id}", "revoked": True, "permission": None})
         response = await world.sign(signer, doc, "a.pdf", sign_detached(doc.content["a.pdf"], cert))
         assert response.status_code == 404
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, timedelta
 
-from docflow_signing.crypto.devca import issue_user_certificate, sign_detached
+from docflow_signing.crypto.devca import (
+    issue_user_certificate,
+    sign_detached,
+    twin,
+    with_embedded,
+)
 
 SIGNING_ENV = {"SIGNING_ALLOW_UNTRUSTED": "true"}
 
@@ -42,3 +47,26 @@ class TestAllowedUntrusted:
         doc = await world.document(owner, {"a.pdf": b"content"})
         response = await world.sign(owner, doc, "a.pdf", sign_detached(b"content", issued))
         assert response.status_code == 201 and response.json()["trusted"] is True
+
+
+class TestSignerBinding:
+    """Even where untrusted signatures are stored, only the registered certificate verifies one."""
+
+    async def test_a_twin_of_the_registered_certificate_is_refused(self, world, pki) -> None:
+        owner = await world.user()
+        registered = issue_user_certificate(pki.rogue, "Registered")
+        await world.upload_certificate(owner, registered)
+        doc = await world.document(owner, {"a.pdf": os.urandom(100)})
+        forged = twin(registered)
+        signature = sign_detached(doc.content["a.pdf"], forged)
+        for order in ([registered, forged], [forged, registered]):
+            response = await world.sign(owner, doc, "a.pdf", with_embedded(signature, order))
+            assert response.status_code == 422, response.text
+            assert response.json()["type"].endswith("signer-ambiguous"), response.text
+        alone = await world.sign(owner, doc, "a.pdf", with_embedded(signature, [forged]))
+        assert alone.json()["type"].endswith("signer-not-yours"), alone.text
+        # matched by issuer and serial among the owner's certificates, checked with that certificate's key
+        bare = await world.sign(owner, doc, "a.pdf", with_embedded(signature, []))
+        assert bare.status_code == 422 and bare.json()["type"].endswith("signature-invalid"), bare.text
+        listed = await world.http.get(f"/api/v1/documents/{doc.id}/signatures", headers=owner.headers)
+        assert listed.json()["items"] == []

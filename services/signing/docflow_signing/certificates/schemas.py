@@ -10,11 +10,11 @@ from docflow_shared.mongo import Document
 from docflow_signing.crypto.certificates import pem_of
 
 
-class CertificateCreate(BaseModel):
-    """A certificate as JSON: PEM text, or DER in base64."""
+class KeyChallengeRead(BaseModel):
+    """What the key of a certificate to register must sign (its UTF-8 bytes, as a detached CMS)."""
 
-    pem: str | None = Field(None, description="PEM text (-----BEGIN CERTIFICATE-----...)")
-    der_base64: str | None = Field(None, description="DER bytes in base64")
+    challenge: str = Field(description="sign exactly these characters; single use, bound to your account")
+    expires_at: datetime
 
 
 class CertificateRead(BaseModel):

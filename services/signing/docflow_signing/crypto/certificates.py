@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from asn1crypto import core
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
@@ -15,9 +16,12 @@ from cryptography.x509.oid import NameOID
 
 from docflow_shared.errors import Unprocessable
 from docflow_signing.crypto.encoding import der_from_upload
+from docflow_signing.crypto.gostoids import GOST_KEYS, KEY_2015_512, RU_KEY_256, RU_KEY_512
 
 SIGNING_KEY_USAGES = frozenset({"digital_signature", "non_repudiation"})
 IIN_PATTERN = re.compile(r"^IIN(\d{12})$")
+GOST_KEY_NAMES = {KEY_2015_512: "GOST34.10-2015-512", RU_KEY_256: "GOSTR34.10-2012-256",
+                  RU_KEY_512: "GOSTR34.10-2012-512"}
 PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----", re.S)
 
 
@@ -37,6 +41,10 @@ class ParsedCertificate:
     fingerprint_sha256: str
     iin: str | None
     email: str | None
+
+    @property
+    def gost(self) -> bool:
+        return self.key_algorithm in GOST_KEY_NAMES.values()
 
     @property
     def can_sign(self) -> bool:
@@ -60,6 +68,7 @@ def certificate_der(data: bytes) -> bytes:
 def parse_certificate(data: bytes) -> ParsedCertificate:
     """Parse an uploaded certificate; 422 with a reason when it cannot be read."""
     der = certificate_der(data)
+    _refuse_unsupported_gost(der)
     try:
         cert = x509.load_der_x509_certificate(der)
         parsed = _read(cert, der)
@@ -68,6 +77,34 @@ def parse_certificate(data: bytes) -> ParsedCertificate:
         raise Unprocessable("The certificate cannot be read: it is malformed or uses an unsupported key.",
                             slug="certificate-unreadable") from exc
     return parsed
+
+
+def bundled_certificates(data: bytes) -> list[asn1_x509.Certificate]:
+    """The CA certificates an upload carries after the first PEM block (a leaf-first bundle), to build its path."""
+    found = []
+    for match in list(PEM_CERT.finditer(data))[1:]:
+        try:
+            found.append(asn1_x509.Certificate.load(base64.b64decode(b"".join(match.group(1).split()))))
+        except (ValueError, TypeError):
+            continue
+    return found
+
+
+def _key_oid(der: bytes) -> str | None:
+    try:
+        spki = asn1_x509.Certificate.load(der)["tbs_certificate"]["subject_public_key_info"]
+        return str(core.Sequence.load(core.Sequence.load(spki.dump())[0].dump())[0].dotted)
+    except Exception:  # unreadable certificates get their own answer
+        return None
+
+
+def _refuse_unsupported_gost(der: bytes) -> None:
+    """422 naming GOST keys other than Kazakh GOST 34.10-2015 (512), which DocFlow cannot check."""
+    key_oid = _key_oid(der)
+    if key_oid in GOST_KEYS and key_oid not in GOST_KEY_NAMES:
+        raise Unprocessable(f"Certificates with this GOST key ({key_oid}) cannot be registered: DocFlow verifies "
+                            "Kazakh GOST 34.10-2015 (512) and Russian GOST R 34.10-2012 keys only.",
+                            slug="certificate-gost")
 
 
 def _read(cert: x509.Certificate, der: bytes) -> ParsedCertificate:
@@ -80,7 +117,7 @@ def _read(cert: x509.Certificate, der: bytes) -> ParsedCertificate:
         not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc,
         key_usage=_key_usage(cert),
-        key_algorithm=key_algorithm(cert),
+        key_algorithm=GOST_KEY_NAMES.get(_key_oid(der) or "") or key_algorithm(cert),
         fingerprint_sha256=hashlib.sha256(der).hexdigest(),
         iin=_iin(cert),
         email=_first(cert.subject, NameOID.EMAIL_ADDRESS) or _san_email(cert),

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol, cast
 
 from asn1crypto import pem, x509
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
@@ -103,13 +104,16 @@ class TrustStore:
                 other_certs: Iterable[x509.Certificate] = ()) -> ValidationContext:
         """A fresh validation context (contexts hold per-validation state; never share one).
 
-        Without revocation checking, paths are validated at ``moment`` (the signing time). With it,
-        they are validated now, fetching CRLs/OCSP: a certificate revoked since is refused.
+        Paths are validated at ``moment`` (now when None): the time DocFlow received a signature,
+        or the earlier time a trusted timestamp proves. With revocation checking, CRLs/OCSP are
+        fetched now and applied to ``moment``: a certificate revoked before it is refused, one
+        revoked after a proven earlier time is not.
         """
         if self.revocation_check:
             return ValidationContext(
-                trust_roots=list(self.roots), other_certs=list(other_certs), allow_fetching=True,
-                revocation_mode=self.revocation_mode,
+                trust_roots=list(self.roots), other_certs=list(other_certs), moment=moment,
+                best_signature_time=moment, allow_fetching=True, revocation_mode=self.revocation_mode,
+                retroactive_revinfo=moment is not None,
             )
         return ValidationContext(
             trust_roots=list(self.roots), other_certs=list(other_certs), moment=moment,
@@ -122,9 +126,8 @@ class TrustStore:
         if not self.roots:
             return TrustResult(False, "The trust store is empty.")
         others = list(other_certs)
-        validator = CertificateValidator(
-            cert, intermediate_certs=others, validation_context=self.context(moment, others)
-        )
+        context = self.context(moment, others)
+        validator = CertificateValidator(cert, intermediate_certs=others, validation_context=context)
         try:
             path = await validator.async_validate_path()
         except ExpiredError as exc:
@@ -140,7 +143,20 @@ class TrustStore:
         except Exception as exc:  # malformed ASN.1 or an unsupported key inside the certificate
             logger.info("certificate validation failed: %r", exc)
             return TrustResult(False, "The certificate cannot be validated (malformed or unsupported).")
+        finally:
+            await release(context)
         return TrustResult(True, None, [c.subject.human_friendly for c in path.iter_certs(include_root=True)])
+
+
+class _Closable(Protocol):
+    """``ValidationContext.aclose`` as it behaves: pyhanko_certvalidator leaves it unannotated."""
+
+    async def aclose(self) -> None: ...
+
+
+async def release(context: ValidationContext) -> None:
+    """Close the HTTP session a context opened to fetch CRLs/OCSP (one per context otherwise leaks)."""
+    await cast(_Closable, context).aclose()
 
 
 def _message(exc: ValidationError) -> str:

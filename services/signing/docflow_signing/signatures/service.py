@@ -3,33 +3,38 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from asn1crypto import x509 as asn1_x509
+from fastapi import Request
 from starlette.datastructures import UploadFile
 
 from docflow_shared.errors import Forbidden, NotFound, PayloadTooLarge, Unprocessable
 from docflow_shared.events import Event, EventPayload
+from docflow_shared.ids import new_id
 from docflow_shared.mongo import Document
-from docflow_shared.pagination import Page, decode_cursor, encode_cursor
+from docflow_shared.pagination import NEWEST_FIRST, Page
 from docflow_signing.certificates.service import CertificateService
+from docflow_signing.crypto import streebog
 from docflow_signing.crypto.certificates import SIGNING_KEY_USAGES, now_utc
-from docflow_signing.crypto.cms import (
-    NO_CHAIN,
-    DecodedSignature,
-    VerificationReport,
-    decode_signature,
-    signing_moment,
-    verify_digest,
-)
+from docflow_signing.crypto.cms import DecodedSignature, DecodedSigners, decode_signers
+from docflow_signing.crypto.gostoids import gost_algorithm, is_gost
+from docflow_signing.crypto.revocation import RevocationPolicy, RevocationStatus
+from docflow_signing.crypto.signing_times import SigningTimes, signing_times
 from docflow_signing.crypto.trust import TrustStore
-from docflow_signing.ids import new_id, well_formed
+from docflow_signing.crypto.tsa import ArchiveStamper
+from docflow_signing.crypto.verification import NO_CHAIN, VerificationReport
+from docflow_signing.ids import well_formed
 from docflow_signing.projection.repository import ProjectionRepository
-from docflow_signing.requests.service import SignatureRequestService
+from docflow_signing.routes.service import RouteAccessService
 from docflow_signing.signatures import events
+from docflow_signing.signatures.cosigners import co_signer_reports, verify_signer
+from docflow_signing.signatures.digests import StoredFileDigests
+from docflow_signing.signatures.evidence import CrlArchive
 from docflow_signing.signatures.repository import SignatureRepository
 from docflow_signing.signatures.schemas import SignatureRead, VerifyResult
+from docflow_signing.uploads import verify_parts
 
 PREFIX = "sig"
 READ_CHUNK = 1024 * 1024
@@ -43,60 +48,92 @@ class SignatureFile:
     filename: str
 
 
+@dataclass(kw_only=True, eq=False)
 class SignatureService:
-    def __init__(self, *, repository: SignatureRepository, certificates: CertificateService,
-                 requests: SignatureRequestService, projection: ProjectionRepository, trust: TrustStore,
-                 make_event: Callable[[EventPayload], Event], allow_untrusted: bool, skew_seconds: int,
-                 max_file_bytes: int) -> None:
-        self.repository = repository
-        self.certificates = certificates
-        self.requests = requests
-        self.projection = projection
-        self.trust = trust
-        self.make_event = make_event
-        self.allow_untrusted = allow_untrusted
-        self.skew_seconds = skew_seconds
-        self.max_file_bytes = max_file_bytes
+    repository: SignatureRepository
+    digests: StoredFileDigests
+    certificates: CertificateService
+    routes: RouteAccessService
+    projection: ProjectionRepository
+    trust: TrustStore
+    make_event: Callable[[EventPayload], Event]
+    allow_untrusted: bool
+    skew_seconds: int
+    max_file_bytes: int
+    max_signature_bytes: int
+    tsa_trust: TrustStore | None = None  # None: the signers' trust store also judges TSAs
+    revocation: RevocationPolicy | None = None
+    crls: CrlArchive | None = None
+    archive: ArchiveStamper | None = None
 
     async def sign(self, *, user_id: str, document_id: str, file_id: str, data: bytes) -> SignatureRead:
         """Verify and store the caller's detached signature of a file; publishes document.signed."""
-        access = await self.requests.visible_document(document_id, user_id)
+        received_at = now_utc()
+        access = await self.routes.visible_document(document_id, user_id)
         file = await self.projection.file(document_id, file_id)
         if file is None:
             raise NotFound("File not found.")
-        turn = await self.requests.signing_turn(document_id, user_id)
+        turn = await self.routes.signing_turn(document_id, user_id)
         if turn is None and not access.can_sign:
             raise Forbidden("You may not sign this document.", slug="not-a-signer")
-        decoded = decode_signature(data)
-        certificate, signer_cert = await self._registered_signer(user_id, decoded)
-        moment = signing_moment(decoded, skew_seconds=self.skew_seconds)
+        signers = decode_signers(data)
+        decoded, certificate, signer_cert = await self._callers_signer(user_id, signers)
+        times = await signing_times(decoded, self.tsa_trust or self.trust, received_at=received_at,
+                                    skew_seconds=self.skew_seconds)
         if not SIGNING_KEY_USAGES & set(certificate.get("key_usage") or []):
             raise Unprocessable("The certificate may not be used for signing.", slug="certificate-key-usage")
-        if moment < certificate["not_before"] or moment > certificate["not_after"]:
-            raise Unprocessable("The certificate was not valid at the signing time.",
-                                slug="certificate-validity")
-        report = await verify_digest(decoded, bytes.fromhex(file["sha256"]), self.trust,
-                                     signer_cert=signer_cert, moment=moment)
+        _check_validity(certificate, times)
+        sha256 = bytes.fromhex(file["sha256"])
+        streebog: dict[int, bytes] = {}
+        if any(is_gost(s.signature_algorithm) for s in signers.supported):
+            streebog = await self.digests.streebog(file)
+        report = await verify_signer(decoded, sha256=sha256, streebog=streebog, trust=self.trust,
+                                     signer_cert=signer_cert, times=times)
         self._accept(report)
+        revocation = await self._revocation(report, decoded, signer_cert, times, refuse=True)
+        co_signers = await co_signer_reports(
+            [s for s in signers.supported if s is not decoded], signers.unsupported,
+            embedded_certs=decoded.embedded_certs, sha256=sha256, streebog=streebog, trust=self.trust,
+            received_at=received_at, skew_seconds=self.skew_seconds)
         now = now_utc()
-        signature_id = new_id(PREFIX)
-        request_id = turn.request["_id"] if turn else None
+        signature_id = new_id(f"{PREFIX}_")
+        request_id = turn.request_id if turn else None
+        on_behalf_of = turn.on_behalf_of if turn else None
         doc: Document = {
             "_id": signature_id, "document_id": document_id, "file_id": file_id, "signer_id": user_id,
-            "certificate_id": certificate["_id"], "request_id": request_id, "signing_time": moment,
+            "certificate_id": certificate["_id"], "request_id": request_id, "on_behalf_of": on_behalf_of,
+            "signing_time": times.moment,
+            "time_basis": times.basis, "received_at": times.received_at, "claimed_signing_time": times.claimed,
+            "timestamp_time": times.timestamp,
             "created_at": now, "trusted": report.trusted, "file_sha256": file["sha256"],
             "signature_sha256": hashlib.sha256(decoded.der).hexdigest(), "der": decoded.der,
-            "report": report.to_document(),
+            "report": {**report.to_document(), "co_signers": co_signers},
+            **await self._evidence(revocation, decoded.der),
         }
+        if is_gost(decoded.signature_algorithm):
+            doc["file_streebog256"], doc["file_streebog512"] = streebog[256].hex(), streebog[512].hex()
         signed = events.signed(
             document_id=document_id, file_id=file_id, signature_id=signature_id, title=access.title,
             signer=await self.projection.person(user_id), owner=await self.projection.person(access.owner_id),
-            at=moment, request_id=request_id,
+            times=times, request_id=request_id, kz_signer=report.kz_signer,
+            on_behalf_of=await self.projection.person(on_behalf_of) if on_behalf_of else None,
         )
         await self.repository.insert(doc, [self.make_event(signed)])
-        if turn is not None:
-            await self.requests.record_signature(turn, signature_id)
         return SignatureRead.of(doc)
+
+    async def _callers_signer(self, user_id: str, signers: DecodedSigners
+                              ) -> tuple[DecodedSignature, Document, asn1_x509.Certificate]:
+        """The signer of the CMS made with one of the caller's certificates; the first one's refusal otherwise."""
+        refusal: Unprocessable | None = None
+        for decoded in signers.supported:
+            try:
+                certificate, signer_cert = await self._registered_signer(user_id, decoded)
+            except Unprocessable as exc:
+                refusal = refusal or exc
+                continue
+            return decoded, certificate, signer_cert
+        assert refusal is not None  # decode_signers returns at least one supported signer
+        raise refusal
 
     async def _registered_signer(self, user_id: str,
                                  decoded: DecodedSignature) -> tuple[Document, asn1_x509.Certificate]:
@@ -126,10 +163,43 @@ class SignatureService:
         detail = report.problems[-1] if report.problems else "The signer certificate is not trusted."
         raise Unprocessable(detail, slug="signature-untrusted")
 
+    async def _revocation(self, report: VerificationReport, decoded: DecodedSignature,
+                          signer_cert: asn1_x509.Certificate, times: SigningTimes, *,
+                          refuse: bool) -> RevocationStatus | None:
+        """The signer certificate's revocation, judged at ``times.moment`` (when checking is on)."""
+        if self.revocation is None:
+            return None
+        return await self.revocation.apply(report, signer_cert, [*decoded.embedded_certs, *self.trust.roots],
+                                           times.moment, refuse=refuse)
+
+    async def _evidence(self, revocation: RevocationStatus | None, der: bytes) -> Document:
+        """What a stored signature keeps for a later offline check: revocation evidence, archive timestamp."""
+        kept: Document = {}
+        if revocation is not None:
+            stored = False
+            if revocation.crl_der is not None and revocation.crl_sha256 is not None and self.crls is not None:
+                stored = await self.crls.keep(revocation.crl_sha256, revocation.crl_der, url=revocation.url,
+                                              number=revocation.crl_number, this_update=revocation.this_update)
+            kept["revocation_evidence"] = {"source": revocation.source, "ocsp_response": revocation.ocsp_response,
+                                           "crl_sha256": revocation.crl_sha256 if stored else None,
+                                           "checked_at": revocation.checked_at}
+        if self.archive is not None:
+            kept["archive_timestamp"] = (await self.archive.stamp(der)).to_document()
+        return kept
+
+    async def verify_form(self, *, user_id: str, request: Request) -> VerifyResult:
+        """Verify the multipart form's ``file`` against its ``signature``; the file streams from the form."""
+        async with verify_parts(request, max_file_bytes=self.max_file_bytes,
+                                max_signature_bytes=self.max_signature_bytes) as (file, signature):
+            return await self.verify(user_id=user_id, file=file, signature=signature)
+
     async def verify(self, *, user_id: str, file: UploadFile, signature: bytes) -> VerifyResult:
-        """Check a signature of an uploaded file; nothing is stored."""
-        decoded = decode_signature(signature)
-        digest = await self._digest(file)
+        """Check a signature of an uploaded file at the time it arrives; nothing is stored."""
+        received_at = now_utc()
+        signers = decode_signers(signature)
+        decoded = signers.supported[0]
+        bits: set[int] = {a.digest_bits for s in signers.supported if (a := gost_algorithm(s.signature_algorithm))}
+        digest, streebog = await self._digest(file, streebog_bits=bits)
         signer_cert = decoded.signer_certificate()
         certificate_id = None
         if signer_cert is None:
@@ -140,37 +210,47 @@ class SignatureService:
         if signer_cert is None:
             raise Unprocessable("The signature does not carry its signer certificate, and it is not among "
                                 "your certificates.", slug="signer-unknown")
-        moment = signing_moment(decoded, skew_seconds=self.skew_seconds)
-        report = await verify_digest(decoded, digest, self.trust, signer_cert=signer_cert, moment=moment)
-        return VerifyResult(**report.to_document(), file_sha256=digest.hex(), certificate_id=certificate_id)
+        times = await signing_times(decoded, self.tsa_trust or self.trust, received_at=received_at,
+                                    skew_seconds=self.skew_seconds)
+        report = await verify_signer(decoded, sha256=digest, streebog=streebog, trust=self.trust,
+                                     signer_cert=signer_cert, times=times)
+        if report.valid and report.intact:
+            await self._revocation(report, decoded, signer_cert, times, refuse=False)
+        co_signers = await co_signer_reports(
+            signers.supported[1:], signers.unsupported, embedded_certs=decoded.embedded_certs, sha256=digest,
+            streebog=streebog, trust=self.trust, received_at=received_at, skew_seconds=self.skew_seconds)
+        return VerifyResult(**report.to_document(), co_signers=co_signers, file_sha256=digest.hex(),
+                            certificate_id=certificate_id)
 
-    async def _digest(self, file: UploadFile) -> bytes:
+    async def _digest(self, file: UploadFile, *,
+                      streebog_bits: Collection[int] = ()) -> tuple[bytes, dict[int, bytes]]:
+        """SHA-256 of the upload and, for GOST signatures, its Streebog of the sizes they use, in the same pass."""
         sha = hashlib.sha256()
+        gost = {bits: streebog.new(512 if bits == 512 else 256) for bits in streebog_bits}
         size = 0
         while chunk := await file.read(READ_CHUNK):
             size += len(chunk)
             if size > self.max_file_bytes:
                 raise PayloadTooLarge(f"The file is larger than {self.max_file_bytes} bytes.")
             sha.update(chunk)
-        return sha.digest()
+            for hashed in gost.values():
+                hashed.update(chunk)
+        return sha.digest(), {bits: hashed.digest() for bits, hashed in gost.items()}
 
     async def page(self, *, user_id: str, document_id: str, file_id: str | None, limit: int,
                    cursor: str | None) -> Page[SignatureRead]:
-        access = await self.requests.visible_document(document_id, user_id)
-        only_mine = await self.requests.hides_signatures_from(access)
-        before = (decode_cursor(cursor) or {}).get("before")
-        docs = await self.repository.page(document_id, before=str(before) if before else None, limit=limit + 1,
+        access = await self.routes.visible_document(document_id, user_id)
+        only_mine = await self.routes.hides_signatures_from(access)
+        docs = await self.repository.page(document_id, after=NEWEST_FIRST.after(cursor), limit=limit + 1,
                                           file_id=file_id, signer_id=user_id if only_mine else None)
-        more, docs = len(docs) > limit, docs[:limit]
-        return Page[SignatureRead](
-            items=[SignatureRead.of(d) for d in docs],
-            next_cursor=encode_cursor({"before": docs[-1]["_id"]}) if more and docs else None,
-        )
+        docs, next_cursor = NEWEST_FIRST.page(docs, limit)
+        return Page[SignatureRead](items=[SignatureRead.of(d) for d in docs], next_cursor=next_cursor)
 
     async def _visible_signature(self, user_id: str, document_id: str, signature_id: str) -> Document:
-        access = await self.requests.visible_document(document_id, user_id)
-        doc = await self.repository.get(document_id, signature_id) if well_formed(signature_id, PREFIX) else None
-        if doc is None or (doc["signer_id"] != user_id and await self.requests.hides_signatures_from(access)):
+        access = await self.routes.visible_document(document_id, user_id)
+        found = well_formed(signature_id, PREFIX)
+        doc = await self.repository.in_document(document_id, signature_id) if found else None
+        if doc is None or (doc["signer_id"] != user_id and await self.routes.hides_signatures_from(access)):
             raise NotFound("Signature not found.")
         return doc
 
@@ -180,3 +260,20 @@ class SignatureService:
     async def download(self, *, user_id: str, document_id: str, signature_id: str) -> SignatureFile:
         doc = await self._visible_signature(user_id, document_id, signature_id)
         return SignatureFile(bytes(doc["der"]), f"{signature_id}.p7s")
+
+
+def _check_validity(certificate: Document, times: SigningTimes) -> None:
+    """422 unless the registered certificate was valid when the signature is known to exist.
+
+    That is the time DocFlow received it, or the earlier time a trusted timestamp proves; the
+    signer's own ``signingTime`` is a claim anyone can backdate, so it decides nothing.
+    """
+    moment = times.moment
+    if certificate["not_before"] <= moment <= certificate["not_after"]:
+        return
+    when = ("at the time its trusted timestamp proves" if times.basis == "timestamp"
+            else "when DocFlow received the signature")
+    detail = f"The certificate was not valid at the signing time ({when})."
+    if times.timestamp_problem:
+        detail += f" {times.timestamp_problem}"
+    raise Unprocessable(detail, slug="certificate-validity")
