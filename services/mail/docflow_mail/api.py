@@ -6,5 +6,10 @@ from fastapi import APIRouter
 
 from docflow_mail.deliveries.router import router as deliveries_router
 
-api_router = APIRouter(prefix="/api/v1")
-api_router.include_router(deliveries_router, prefix="/admin/mail/deliveries", tags=["mail admin"])
+PREFIX = "/api/v1"
+
+
+def routers() -> list[APIRouter]:
+    api = APIRouter(prefix=PREFIX)
+    api.include_router(deliveries_router, prefix="/admin/mail/deliveries", tags=["mail admin"])
+    return [api]

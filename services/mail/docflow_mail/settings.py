@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar, Literal
 
 from pydantic import AliasChoices, Field
@@ -20,6 +21,10 @@ class MailSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="MAIL_", env_file=".env", extra="ignore", populate_by_name=True)
 
     service_name: ClassVar[str] = "mail"
+    required_secrets: ClassVar[tuple[str, ...]] = ("event_secret_keys",)
+
+    # without EVENT_SECRET_KEYS (development), the event-secrets key auth keeps in the data dir
+    data_dir: Path = Field(Path(".data"), validation_alias=AliasChoices("DATA_DIR", "data_dir"))
 
     smtp_host: str = Field("127.0.0.1", validation_alias=_env("SMTP_HOST", "MAIL_SMTP_HOST"))
     smtp_port: int = Field(1025, validation_alias=_env("SMTP_PORT", "MAIL_SMTP_PORT"))

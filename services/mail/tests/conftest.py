@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from docflow_mail.testing import MailUnderTest, StartMail, mail_env
-from docflow_shared.testing.issuer import LocalIssuer
-from docflow_shared.testing.smtp import SmtpSink
+from docflow_dev.testing.issuer import LocalIssuer
+from docflow_dev.testing.mail import MailUnderTest, StartMail, mail_env
+from docflow_dev.testing.smtp import SmtpSink
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
-from docflow_mail.testing import MailUnderTest, StartMail, address, eventually, wait_for_mail
+from docflow_dev.testing.asserts import eventually
+from docflow_dev.testing.issuer import LocalIssuer
+from docflow_dev.testing.mail import MailUnderTest, StartMail, address, wait_for_mail
+from docflow_dev.testing.smtp import SmtpSink
 from docflow_shared.events.catalogue import UserPasswordChanged, UserRegistered
-from docflow_shared.testing.issuer import LocalIssuer
-from docflow_shared.testing.smtp import SmtpSink
 
 PATH = "/api/v1/admin/mail/deliveries"
 
@@ -79,8 +81,8 @@ class TestList:
             assert broken.status_code == 400
 
 
-async def _items(http: httpx.AsyncClient, *, count: int, **params: str) -> list[dict] | None:  # type: ignore[type-arg]
-    items = (await http.get(PATH, params=params)).json()["items"]
+async def _items(http: httpx.AsyncClient, *, count: int, **params: str) -> list[dict[str, Any]] | None:
+    items: list[dict[str, Any]] = (await http.get(PATH, params=params)).json()["items"]
     return items if len(items) == count else None
 
 

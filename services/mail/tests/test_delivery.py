@@ -8,16 +8,18 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from docflow_mail.testing import (
+from docflow_dev.testing.asserts import eventually
+from docflow_dev.testing.issuer import LocalIssuer
+from docflow_dev.testing.mail import (
     MailUnderTest,
     address,
-    eventually,
     html_part,
     link_token,
     text_part,
     verification_code,
     wait_for_mail,
 )
+from docflow_dev.testing.smtp import SmtpSink
 from docflow_shared.events import Person, new_event
 from docflow_shared.events.catalogue import (
     DocumentCompleted,
@@ -26,8 +28,6 @@ from docflow_shared.events.catalogue import (
     UserLocked,
     UserRegistered,
 )
-from docflow_shared.testing.issuer import LocalIssuer
-from docflow_shared.testing.smtp import SmtpSink
 
 
 def verification(email: str, *, locale: str = "ru", code: str = "493817") -> UserEmailVerificationRequested:
@@ -35,15 +35,6 @@ def verification(email: str, *, locale: str = "ru", code: str = "493817") -> Use
         user_id="u-" + email.split("@")[0], email=email, full_name="Айгерим Нурланова", locale=locale,
         code=code, token="tok_" + code, expires_at=datetime.now(UTC) + timedelta(minutes=10),
     )
-
-
-async def deliveries(mail: MailUnderTest, issuer: LocalIssuer, **params: str) -> list[dict]:  # type: ignore[type-arg]
-    token = issuer.token("admin-1", role="admin")
-    async with httpx.AsyncClient(base_url=mail.url, timeout=10) as http:
-        response = await http.get("/api/v1/admin/mail/deliveries", params=params,
-                                  headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == 200, response.text
-    return response.json()["items"]  # type: ignore[no-any-return]
 
 
 class TestVerificationEmail:
@@ -101,7 +92,7 @@ class TestIdempotency:
         await wait_for_mail(smtp_sink, marker)
         await asyncio.sleep(0.5)
         assert len(smtp_sink.to(email)) == 1
-        logged = await deliveries(mail, local_issuer, recipient=email)
+        logged = await mail.deliveries(local_issuer, recipient=email)
         assert len(logged) == 1
         assert logged[0]["event_id"] == str(event.id)
         assert logged[0]["status"] == "sent"
@@ -161,7 +152,7 @@ class TestReadiness:
         email = address("log")
         event = await mail.publish(verification(email, locale="en"))
         await wait_for_mail(smtp_sink, email)
-        [row] = await eventually(lambda: deliveries(mail, local_issuer, recipient=email, status="sent"))
+        [row] = await eventually(lambda: mail.deliveries(local_issuer, recipient=email, status="sent"))
         assert row["template"] == "email_verification"
         assert row["locale"] == "en"
         assert row["event_id"] == str(event.id)
@@ -178,9 +169,9 @@ class TestUserDeleted:
         await mail.publish(UserRegistered(user_id="u-stays", email=other, full_name="Stays", locale="en"))
         await wait_for_mail(smtp_sink, email)
         await wait_for_mail(smtp_sink, other)
-        await eventually(lambda: deliveries(mail, local_issuer, recipient=email, status="sent"))
+        await eventually(lambda: mail.deliveries(local_issuer, recipient=email, status="sent"))
         await mail.publish(UserDeleted(user_id="u-gone", deleted_at=datetime.now(UTC)))
-        erased = await eventually(lambda: deliveries(mail, local_issuer, recipient="erased:u-gone"))
+        erased = await eventually(lambda: mail.deliveries(local_issuer, recipient="erased:u-gone"))
         assert [row["template"] for row in erased] == ["welcome"]
-        assert await deliveries(mail, local_issuer, recipient=email) == []
-        assert len(await deliveries(mail, local_issuer, recipient=other)) == 1
+        assert await mail.deliveries(local_issuer, recipient=email) == []
+        assert len(await mail.deliveries(local_issuer, recipient=other)) == 1

@@ -5,18 +5,20 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
-from docflow_mail.testing import StartMail, address, wait_for_mail
-from docflow_shared.bus import BrokerUnavailable
-from docflow_shared.devstack import EmbeddedMongo, free_port
+from docflow_dev.devstack import free_port
+from docflow_dev.localservers import EmbeddedMongo
+from docflow_dev.testing.mail import StartMail, address, wait_for_mail
+from docflow_dev.testing.smtp import SmtpSink
+from docflow_shared.broker import BrokerUnavailable
 from docflow_shared.dlq import DeadLetterQueues
 from docflow_shared.events import Event, new_event
 from docflow_shared.events.catalogue import UserRegistered
-from docflow_shared.testing.smtp import SmtpSink
 
 
 def welcome(email: str) -> UserRegistered:
@@ -68,7 +70,8 @@ def rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=60)
 
 
-async def publish_until_confirmed(publish, event: Event, deadline: float) -> None:  # type: ignore[no-untyped-def]
+async def publish_until_confirmed(publish: Callable[[Event], Awaitable[object]], event: Event,
+                                  deadline: float) -> None:
     while True:
         try:
             await publish(event)

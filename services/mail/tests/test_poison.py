@@ -9,20 +9,20 @@ from pathlib import Path
 
 import pytest
 
-from docflow_mail.testing import (
+from docflow_dev.testing.asserts import eventually
+from docflow_dev.testing.mail import (
     MailUnderTest,
     StartMail,
     address,
-    eventually,
     html_part,
     text_part,
     verification_code,
     wait_for_mail,
 )
+from docflow_dev.testing.smtp import SmtpSink
 from docflow_shared.dlq import DeadLetter, DeadLetterQueues
 from docflow_shared.events import Event
 from docflow_shared.events.catalogue import UserEmailVerificationRequested, UserRegistered
-from docflow_shared.testing.smtp import SmtpSink
 
 
 def broken_verification(email: str) -> Event:

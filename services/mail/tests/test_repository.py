@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest_asyncio
@@ -64,3 +65,23 @@ class TestRecord:
         assert stored == [True, False, True]
         statuses = {d["_id"]: d["status"] async for d in repository.collection.find({})}
         assert statuses == {"r0": "sent", "r1": "retrying", "r2": "sent"}
+
+
+class TestSchedule:
+    async def test_a_delivery_scheduled_in_epoch_seconds_is_due_after_the_start_up_rewrite(
+            self, repository: DeliveryRepository) -> None:
+        """Deliveries once kept ``next_attempt_at`` as epoch seconds; they are rewritten as dates at
+        start, then found due and claimed (the claim writes a date too)."""
+        due = datetime.now(UTC) - timedelta(seconds=5)
+        await repository.collection.insert_one({
+            **delivery("old", "e-old", "a@x.kz"), "status": "retrying", "next_attempt_at": due.timestamp(),
+            "give_up_at": due.timestamp() + 3600, "outbox": [], "outbox_pending": False, "outbox_rev": 0})
+        assert "old" not in await repository.due_ids(limit=100)
+        await repository.ensure_indexes()
+        assert "old" in await repository.due_ids(limit=100)
+        claimed = await repository.claim("old", claim_seconds=60)
+        assert claimed is not None and claimed["attempts"] == 2 and claimed["status"] == "sending"
+        assert await repository.claim("old", claim_seconds=60) is None
+        stored = await repository.collection.find_one({"_id": "old"})
+        assert stored is not None and isinstance(stored["next_attempt_at"], datetime)
+        assert stored["next_attempt_at"] > datetime.now(UTC) and isinstance(stored["give_up_at"], datetime)

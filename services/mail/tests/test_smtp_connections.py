@@ -12,11 +12,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from docflow_mail.testing import StartMail, address, eventually, wait_for_mail
-from docflow_shared.devstack import free_port
+from docflow_dev.devstack import free_port
+from docflow_dev.testing.asserts import eventually
+from docflow_dev.testing.issuer import LocalIssuer
+from docflow_dev.testing.mail import StartMail, address, wait_for_mail
+from docflow_dev.testing.smtp import SmtpSink
 from docflow_shared.events.catalogue import UserRegistered
-from docflow_shared.testing.issuer import LocalIssuer
-from docflow_shared.testing.smtp import SmtpSink
 
 
 class CountingSink:

@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-import httpx
 import pytest
 
-from docflow_mail.testing import MailUnderTest, StartMail, address, eventually, text_part, wait_for_mail
-from docflow_shared.devstack import free_port
+from docflow_dev.devstack import free_port
+from docflow_dev.testing.asserts import eventually
+from docflow_dev.testing.issuer import LocalIssuer
+from docflow_dev.testing.mail import MailUnderTest, StartMail, address, text_part, wait_for_mail
+from docflow_dev.testing.smtp import SmtpSink
 from docflow_shared.events.catalogue import UserPasswordResetRequested
-from docflow_shared.testing.issuer import LocalIssuer
-from docflow_shared.testing.smtp import SmtpSink
 
 
 def reset(email: str) -> UserPasswordResetRequested:
@@ -21,13 +22,9 @@ def reset(email: str) -> UserPasswordResetRequested:
                                       expires_at=datetime.now(UTC) + timedelta(minutes=30))
 
 
-async def delivery_of(mail: MailUnderTest, issuer: LocalIssuer, email: str) -> dict | None:  # type: ignore[type-arg]
-    async with httpx.AsyncClient(base_url=mail.url, timeout=10) as http:
-        response = await http.get("/api/v1/admin/mail/deliveries", params={"recipient": email},
-                                  headers={"Authorization": f"Bearer {issuer.token('a', role='admin')}"})
-    assert response.status_code == 200, response.text
-    items = response.json()["items"]
-    return items[0] if items else None
+async def delivery_of(mail: MailUnderTest, issuer: LocalIssuer, email: str) -> dict[str, Any] | None:
+    rows = await mail.deliveries(issuer, recipient=email)
+    return rows[0] if rows else None
 
 
 class TestServerDown:
@@ -54,7 +51,7 @@ class TestServerDown:
 
 
 async def _with_status(mail: MailUnderTest, issuer: LocalIssuer, email: str, status: str,
-                       min_attempts: int = 0) -> dict | None:  # type: ignore[type-arg]
+                       min_attempts: int = 0) -> dict[str, Any] | None:
     row = await delivery_of(mail, issuer, email)
     if row is not None and row["status"] == status and row["attempts"] >= min_attempts:
         return row

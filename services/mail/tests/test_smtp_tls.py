@@ -17,8 +17,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from docflow_mail.testing import StartMail, address, eventually
-from docflow_shared.devstack import free_port
+from docflow_dev.devstack import free_port
+from docflow_dev.testing.asserts import eventually
+from docflow_dev.testing.mail import StartMail, address
 from docflow_shared.events.catalogue import UserRegistered
 
 

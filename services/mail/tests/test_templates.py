@@ -36,6 +36,20 @@ SAMPLES: dict[str, dict[str, Any]] = {
                         "owner": ANN, "signed_at": NOW},
     "document.completed": {"document_id": "d1", "request_id": "r1", "title": "Plan", "owner": ANN,
                            "participants": [ANN, BOB], "completed_at": NOW},
+    "route.external_invited": {"user_id": "l1", "request_id": "r1", "document_id": "d1", "title": "Plan",
+                               "owner": ANN, "recipient": {"user_id": "", "email": "out@x.test", "locale": "en"},
+                               "role": "sign", "link": "https://docflow.example.kz/external/t1", "expires_at": NOW},
+    "route.external_code_requested": {"user_id": "l1", "request_id": "r1", "title": "Plan", "code": "123456",
+                                      "recipient": {"user_id": "", "email": "out@x.test"}, "expires_at": NOW},
+    "route.stage_opened": {"request_id": "r1", "document_id": "d1", "title": "Plan", "owner": ANN, "stage": 0,
+                           "rule": "all", "participants": [{"person": BOB, "role": "approve", "stage": 0},
+                                                           {"person": ANN, "role": "sign", "stage": 0}]},
+    "route.declined": {"request_id": "r1", "document_id": "d1", "title": "Plan", "owner": ANN, "stage": 1,
+                       "actor": BOB, "reason": "Пункт 4 <неверен>", "participants": [ANN, BOB], "declined_at": NOW},
+    "route.expired": {"request_id": "r1", "document_id": "d1", "title": "Plan", "owner": ANN, "pending": [ANN, BOB],
+                      "expired_at": NOW},
+    "route.delegated": {"request_id": "r1", "document_id": "d1", "title": "Plan", "owner": ANN, "delegator": BOB,
+                        "delegate": ANN, "role": "sign", "until": NOW, "standing": True},
 }
 SETTINGS = MailSettings(public_base_url="https://docflow.example.kz/")
 
@@ -88,6 +102,11 @@ class TestRecipients:
         assert to("signature.request_expired") == [ANN.email]
         assert to("document.signed") == [ANN.email]
         assert to("document.completed") == [ANN.email, BOB.email]  # owner once, though also a participant
+        assert to("route.stage_opened") == [BOB.email]  # approvers; signers hear through signature.requested
+        assert to("route.declined") == [ANN.email, BOB.email]
+        assert to("route.delegated") == [BOB.email, ANN.email]
+        assert to("route.external_invited") == ["out@x.test"]
+        assert to("route.expired") == [BOB.email]  # the owner is told by signature.request_expired
 
     def test_recipient_locale_picks_the_language(self) -> None:
         payload = CATALOGUE["document.completed"].model_validate(SAMPLES["document.completed"])

@@ -21,6 +21,7 @@ def mail_sent(runtime: ServiceRuntime, delivery: Mapping[str, Any]) -> Event:
 def mail_failed(runtime: ServiceRuntime, delivery: Mapping[str, Any], error: str) -> Event:
     return runtime.event(
         MailFailed(delivery_id=delivery["_id"], event_id=delivery["event_id"],
-                   recipient=delivery["recipient"], template=delivery["template"], error=error[:500]),
+                   recipient=delivery["recipient"], template=delivery["template"], error=error[:500],
+                   user_id=delivery.get("user_id")),
         causation_id=delivery["event_id"],
     )

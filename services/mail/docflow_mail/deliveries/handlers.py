@@ -1,15 +1,15 @@
-"""What the mail service consumes: every event type of the rule table."""
+"""What the mail service consumes: every event type of the rule table, and user erasure."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from docflow_mail.context import MailContext
 from docflow_mail.deliveries.rules import RULES, MailRule
 from docflow_mail.deliveries.service import DeliveryService
 from docflow_shared.bus import Handler
 from docflow_shared.events import Event
 from docflow_shared.events.catalogue import UserDeleted
-from docflow_shared.runtime import ServiceRuntime
 
 
 def handler_for(service: DeliveryService, rule: MailRule[Any]) -> Handler:
@@ -23,7 +23,7 @@ def handler_for(service: DeliveryService, rule: MailRule[Any]) -> Handler:
     return handle
 
 
-def subscribe(runtime: ServiceRuntime, service: DeliveryService) -> None:
-    for rule in RULES:
-        runtime.subscribe(rule.event_type, handler_for(service, rule))
-    runtime.subscribe(UserDeleted.TYPE, service.erase_user)
+def subscriptions(ctx: MailContext) -> dict[str, Handler]:
+    handlers = {rule.event_type: handler_for(ctx.deliveries, rule) for rule in RULES}
+    handlers[UserDeleted.TYPE] = ctx.deliveries.erase_user
+    return handlers

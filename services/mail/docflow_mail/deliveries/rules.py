@@ -15,6 +15,12 @@ from docflow_shared.events.catalogue import (
     DocumentCompleted,
     DocumentShared,
     DocumentSigned,
+    RouteDeclined,
+    RouteDelegated,
+    RouteExpired,
+    RouteExternalCodeRequested,
+    RouteExternalInvited,
+    RouteStageOpened,
     SignatureRequested,
     SignatureRequestExpired,
     UserEmailVerificationRequested,
@@ -63,6 +69,8 @@ class MailRule(Generic[P]):
     template: str
     recipients: Callable[[P], list[Recipient]]
     context: Callable[[P, MailSettings], dict[str, Any]]
+    # template variables holding secrets: stored sealed, masked in the stored subject
+    secret_fields: tuple[str, ...] = ()
 
     @property
     def event_type(self) -> str:
@@ -86,10 +94,28 @@ def _everyone(p: DocumentCompleted) -> list[Recipient]:
     return list(seen.values())
 
 
+def _people(*people: Person | None) -> list[Recipient]:
+    """Each address once, in order; people known only by an address too."""
+    seen: dict[str, Recipient] = {}
+    for who in people:
+        if who is not None and who.email:
+            seen.setdefault(who.email.lower(), person(who))
+    return list(seen.values())
+
+
+def _invited(p: RouteExternalInvited, s: MailSettings) -> dict[str, Any]:
+    action = {"ru": {"approve": "согласовать", "sign": "подписать", "cc": "прочитать"},
+              "en": {"approve": "approve", "sign": "sign", "cc": "read"}}[p.recipient.locale][p.role]
+    return {"title": p.title, "owner_name": display_name(p.owner), "action": action, "link": p.link,
+            "expires_at": p.expires_at}
+
+
 RULES: tuple[MailRule[Any], ...] = (
     MailRule(UserRegistered, "welcome", lambda p: [account(p)], lambda p, s: {}),
-    MailRule(UserEmailVerificationRequested, "email_verification", lambda p: [account(p)], _verification),
-    MailRule(UserPasswordResetRequested, "password_reset", lambda p: [account(p)], _reset),
+    MailRule(UserEmailVerificationRequested, "email_verification", lambda p: [account(p)], _verification,
+             secret_fields=("code", "link")),
+    MailRule(UserPasswordResetRequested, "password_reset", lambda p: [account(p)], _reset,
+             secret_fields=("token", "link")),
     MailRule(
         UserPasswordChanged, "password_changed", lambda p: [account(p)],
         lambda p, s: {"changed_at": p.changed_at, "reason": p.reason,
@@ -125,6 +151,33 @@ RULES: tuple[MailRule[Any], ...] = (
         DocumentCompleted, "document_completed", _everyone,
         lambda p, s: {"title": p.title, "completed_at": p.completed_at,
                       "link": document_link(s, p.document_id)},
+    ),
+    MailRule(RouteExternalInvited, "route_external_invited", lambda p: [person(p.recipient)], _invited,
+             secret_fields=("link",)),
+    MailRule(RouteExternalCodeRequested, "route_external_code", lambda p: [person(p.recipient)],
+             lambda p, s: {"title": p.title, "code": p.code, "expires_at": p.expires_at}, secret_fields=("code",)),
+    MailRule(
+        RouteStageOpened, "route_stage_opened",  # signers hear through signature.requested, cc at the end
+        lambda p: _people(*(x.person for x in p.participants if x.role == "approve" and x.person.user_id)),
+        lambda p, s: {"title": p.title, "owner_name": display_name(p.owner), "stage": p.stage + 1,
+                      "reminder": p.reminder, "link": document_link(s, p.document_id)},
+    ),
+    MailRule(
+        RouteDeclined, "route_declined", lambda p: _people(p.owner, *p.participants),
+        lambda p, s: {"title": p.title, "actor_name": display_name(p.actor), "reason": p.reason,
+                      "on_behalf_of": display_name(p.on_behalf_of) if p.on_behalf_of else "",
+                      "link": document_link(s, p.document_id)},
+    ),
+    MailRule(
+        RouteDelegated, "route_delegated",  # an outsider delegate gets their link instead
+        lambda p: _people(p.delegator, p.delegate if p.delegate.user_id else None),
+        lambda p, s: {"title": p.title, "delegator_name": display_name(p.delegator),
+                      "delegate_name": display_name(p.delegate), "until": p.until, "standing": p.standing,
+                      "link": document_link(s, p.document_id)},
+    ),
+    MailRule(  # the owner hears through signature.request_expired
+        RouteExpired, "route_expired", lambda p: [r for r in _people(*p.pending) if r.email != p.owner.email],
+        lambda p, s: {"title": p.title, "owner_name": display_name(p.owner)},
     ),
 )
 

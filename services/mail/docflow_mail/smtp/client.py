@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
+from dataclasses import dataclass, field
 from typing import Literal
 
 import aiosmtplib
@@ -25,7 +26,10 @@ class SendFailed(Exception):
 
 
 def classify(exc: BaseException) -> SendFailed:
-    """5xx about the message (recipient, sender, data) is permanent; 4xx and I/O trouble are not."""
+    """5xx about the message (recipient, sender, data) is permanent; 4xx and I/O trouble are not;
+    an address or extension the server cannot take (SMTPUTF8 not offered) is permanent too."""
+    if isinstance(exc, aiosmtplib.SMTPNotSupported | ValueError):
+        return SendFailed(f"cannot be sent to this server: {exc}", permanent=True)
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         codes = [int(e.code) for e in exc.recipients]
         text = "; ".join(f"{e.code} {e.message}" for e in exc.recipients)
@@ -44,29 +48,21 @@ def classify(exc: BaseException) -> SendFailed:
     return SendFailed(f"{type(exc).__name__}: {exc}", permanent=False)
 
 
+@dataclass(kw_only=True, eq=False)
 class SmtpPool:
     """Up to ``size`` connections, kept open between messages and reopened when they drop."""
 
-    def __init__(
-        self,
-        *,
-        host: str,
-        port: int,
-        username: str = "",
-        password: str = "",
-        tls: TlsMode = "none",
-        timeout: float = 10.0,
-        validate_certs: bool = True,
-        size: int = 4,
-    ) -> None:
-        self.host = host
-        self.port = port
-        self.username = username
-        self.password = password
-        self.tls = tls
-        self.timeout = timeout
-        self.validate_certs = validate_certs
-        self._slots = asyncio.Semaphore(size)
+    host: str
+    port: int
+    username: str = ""
+    password: str = field(default="", repr=False)
+    tls: TlsMode = "none"
+    timeout: float = 10.0
+    validate_certs: bool = True
+    size: int = 4
+
+    def __post_init__(self) -> None:
+        self._slots = asyncio.Semaphore(self.size)
         self._idle: list[aiosmtplib.SMTP] = []
         self._closed = False
 
@@ -88,13 +84,15 @@ class SmtpPool:
             tls_context=context,
         )
 
-    async def send(self, message: bytes, *, sender: str, recipient: str) -> str:
-        """Send one message; returns the server's reply or raises SendFailed."""
+    async def send(self, message: bytes, *, sender: str, recipient: str, smtputf8: bool = False) -> str:
+        """Send one message; returns the server's reply or raises SendFailed. ``smtputf8``: the
+        recipient needs the server's SMTPUTF8 (a server without it fails the message for good)."""
+        options = ["SMTPUTF8"] if smtputf8 else []
         async with self._slots:
             client = self._idle.pop() if self._idle else self._client()
             reused = client.is_connected
             try:
-                reply = await self._send_on(client, message, sender, recipient)
+                reply = await self._send_on(client, message, sender, recipient, options)
             except (aiosmtplib.SMTPServerDisconnected, ConnectionError) as exc:
                 await self._discard(client)
                 if not reused:
@@ -103,7 +101,7 @@ class SmtpPool:
                 logger.info("SMTP connection was closed by the server (%r); reconnecting", exc)
                 client = self._client()
                 try:
-                    reply = await self._send_on(client, message, sender, recipient)
+                    reply = await self._send_on(client, message, sender, recipient, options)
                 except Exception as retry_exc:
                     await self._discard(client)
                     raise classify(retry_exc) from retry_exc
@@ -116,10 +114,11 @@ class SmtpPool:
                 self._idle.append(client)
             return reply
 
-    async def _send_on(self, client: aiosmtplib.SMTP, message: bytes, sender: str, recipient: str) -> str:
+    async def _send_on(self, client: aiosmtplib.SMTP, message: bytes, sender: str, recipient: str,
+                       options: list[str]) -> str:
         if not client.is_connected:
             await client.connect()
-        _errors, reply = await client.sendmail(sender, [recipient], message)
+        _errors, reply = await client.sendmail(sender, [recipient], message, mail_options=options)
         return reply
 
     async def _discard(self, client: aiosmtplib.SMTP) -> None:
