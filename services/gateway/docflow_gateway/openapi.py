@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 
 from docflow_gateway.routing import Upstream
+from docflow_shared.openapi import describe_problems
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ def merge_specs(specs: dict[str, dict[str, Any]], *, title: str, version: str) -
         for tag in spec.get("tags", []):
             if tag not in merged["tags"]:
                 merged["tags"].append(tag)
+    describe_problems(merged)  # the gateway itself refuses any operation (401, 413, 429)
     return merged
 
 
@@ -92,12 +94,12 @@ class OpenAPIAggregator:
         return merged
 
     async def _fetch(self, session: aiohttp.ClientSession, upstream: Upstream) -> dict[str, Any] | None:
-        try:
-            async with session.get(f"{upstream.base_url}/openapi.json",
-                                   timeout=aiohttp.ClientTimeout(total=5)) as resp:
-                if resp.status != 200:
-                    return None
-                return await resp.json()  # type: ignore[no-any-return]
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            logger.warning("no OpenAPI from %s: %r", upstream.name, exc)
-            return None
+        """The service's document, from the first of its replicas that gives it."""
+        for base_url in upstream.base_urls:
+            try:
+                async with session.get(f"{base_url}/openapi.json", timeout=aiohttp.ClientTimeout(total=5)) as resp:
+                    if resp.status == 200:
+                        return await resp.json()  # type: ignore[no-any-return]
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                logger.warning("no OpenAPI from %s at %s: %r", upstream.name, base_url, exc)
+        return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -10,11 +11,12 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from docflow_shared.devstack import Stack, free_port
-from docflow_shared.testing.issuer import LocalIssuer
+from docflow_dev.devstack import Stack, free_port
+from docflow_dev.testing.issuer import LocalIssuer
 
 
 async def _echo(request: web.Request) -> web.Response:
+    await request.read()  # like the services: the whole (bounded) body before the answer
     return web.json_response({
         "method": request.method, "path": request.path, "query": request.query_string,
         "headers": {k.lower(): v for k, v in request.headers.items()},
@@ -65,7 +67,7 @@ class EchoUpstream:
 
     async def start(self) -> None:
         app = web.Application(client_max_size=1024**3)
-        app.router.add_post("/api/v1/documents/upload", _upload)
+        app.router.add_post("/api/v1/documents/{document_id}/files", _upload)
         app.router.add_get("/api/v1/documents/blob", _blob)
         app.router.add_get("/openapi.json", _spec)
         app.router.add_get("/ready", _ready)
@@ -88,8 +90,10 @@ async def upstream() -> AsyncIterator[EchoUpstream]:
 
 
 def start_gateway(env: dict[str, str], logs: Path, **extra: str) -> Stack:
+    """A gateway with a database of its own (its shared rate-limit counters), unless ``extra`` names one."""
     port = free_port()
-    return Stack(env={**env, **extra}, ports={"gateway": port}, only=("gateway",), log_dir=logs).start()
+    own = {"MONGODB_DB_PREFIX": f"{env.get('MONGODB_DB_PREFIX', '')}{uuid.uuid4().hex[:6]}_"}
+    return Stack(env={**env, **own, **extra}, ports={"gateway": port}, only=("gateway",), log_dir=logs).start()
 
 
 @pytest.fixture(scope="module")

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
 import os
 import time
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 import pytest_asyncio
 from jose import jwt
 
-from docflow_shared.testing.issuer import LocalIssuer
+from docflow_dev.testing.asserts import assert_problem
+from docflow_dev.testing.issuer import LocalIssuer
+from docflow_dev.testing.rawhttp import unfinished_chunked_post
 
 from .conftest import EchoUpstream, start_gateway
 
@@ -28,13 +32,6 @@ async def http(gateway: str) -> AsyncIterator[httpx.AsyncClient]:
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["status"] == status and body["title"] and body["type"]
-    return body  # type: ignore[no-any-return]
 
 
 class TestAuthentication:
@@ -118,6 +115,13 @@ class TestTokenAttacks:
                                headers={"kid": local_issuer.kid})
             assert_problem(await http.get("/api/v1/documents", headers=bearer(token)), 401)
 
+    async def test_correctly_signed_token_without_aud(self, http: httpx.AsyncClient, local_issuer: LocalIssuer) -> None:
+        claims = _claims()
+        del claims["aud"]
+        token = jwt.encode(claims, local_issuer.private_pem, algorithm="ES256", headers={"kid": local_issuer.kid})
+        assert_problem(await http.get("/api/v1/documents", headers=bearer(token)), 401)
+        assert (await http.get("/api/v1/documents", headers=bearer(local_issuer.token("u1")))).status_code == 200
+
     async def test_refresh_token_used_as_access(self, http: httpx.AsyncClient, local_issuer: LocalIssuer) -> None:
         token = local_issuer.token("u1", token_type="refresh")
         assert_problem(await http.get("/api/v1/documents", headers=bearer(token)), 401)
@@ -139,7 +143,7 @@ class TestStreaming:
             for start in range(0, len(payload), 1 << 20):
                 yield payload[start:start + (1 << 20)]
 
-        response = await http.post("/api/v1/documents/upload", content=body(),
+        response = await http.post("/api/v1/documents/d1/files", content=body(),
                                    headers=bearer(local_issuer.token("u1")))
         assert response.status_code == 200
         assert response.json() == {"sha256": hashlib.sha256(payload).hexdigest(), "size": len(payload)}
@@ -217,3 +221,107 @@ class TestRateLimits:
                 assert other.status_code == 200
         finally:
             stack.stop()
+
+
+async def _raw_request(url: str, head: str) -> tuple[int, dict[str, str], bytes]:
+    """One request written byte for byte (no client-side path normalisation), its status, headers, body."""
+    parsed = httpx.URL(url)
+    reader, writer = await asyncio.open_connection(parsed.host, parsed.port)
+    try:
+        writer.write(head.encode("latin-1"))
+        await writer.drain()
+        raw = await asyncio.wait_for(reader.read(), 30)
+    finally:
+        writer.close()
+    header_block, _, body = raw.partition(b"\r\n\r\n")
+    lines = header_block.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    return int(lines[0].split()[1]), headers, body
+
+
+class TestLimitEscapes:
+    """The tricks an attacker uses to get around the per-IP limits."""
+
+    @pytest.fixture()
+    def limited(self, upstream: EchoUpstream, platform_env: dict[str, str], local_issuer: LocalIssuer,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+        stack = start_gateway(platform_env, tmp_path_factory.mktemp("gwesc"), AUTH_URL=upstream.url,
+                              DOCUMENTS_URL=upstream.url, JWKS_URL=local_issuer.jwks_url,
+                              GATEWAY_RATE_LIMIT_LOGIN_PER_MINUTE="2")
+        yield stack.url("gateway")
+        stack.stop()
+
+    async def test_dot_segments_do_not_escape_the_login_limit(self, limited: str) -> None:
+        async with httpx.AsyncClient(base_url=limited) as client:
+            assert [(await client.post("/api/v1/auth/login", json={})).status_code for _ in range(3)] == \
+                [200, 200, 429]
+        for path in ("/api/v1/auth/x/../login", "/api/v1/auth/./login", "/api/v1/auth/x/%2e%2e/login",
+                     "/api/v1/auth/x/%2E%2E/login", "/api/v1/auth%2flogin", "/api/v1/auth/x/..%2Flogin"):
+            status, headers, body = await _raw_request(
+                limited, f"POST {path} HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\n"
+                         "Content-Length: 2\r\nConnection: close\r\n\r\n{}")
+            assert status in (400, 429), (path, status, body)
+            assert headers["content-type"].startswith("application/problem+json"), path
+
+    async def test_availability_is_limited_per_ip(
+        self, upstream: EchoUpstream, platform_env: dict[str, str], local_issuer: LocalIssuer,
+        tmp_path_factory: pytest.TempPathFactory,
+    ) -> None:
+        stack = start_gateway(platform_env, tmp_path_factory.mktemp("gwavail"), AUTH_URL=upstream.url,
+                              JWKS_URL=local_issuer.jwks_url, GATEWAY_RATE_LIMIT_AVAILABILITY_PER_MINUTE="3")
+        try:
+            async with httpx.AsyncClient(base_url=stack.url("gateway")) as client:
+                codes = [(await client.get("/api/v1/auth/availability", params={"email": f"u{n}@corp.kz"})).status_code
+                         for n in range(5)]
+                assert codes == [200, 200, 200, 429, 429]
+                assert_problem(await client.get("/api/v1/auth/availability", params={"iin": "900101300123"}), 429)
+        finally:
+            stack.stop()
+
+    async def test_a_spoofed_forwarded_for_does_not_escape_the_limit(self, limited: str) -> None:
+        async with httpx.AsyncClient(base_url=limited) as client:
+            codes = [(await client.post("/api/v1/auth/login", json={},
+                                        headers={"X-Forwarded-For": f"203.0.113.{n}"})).status_code
+                     for n in range(4)]
+            assert codes == [200, 200, 429, 429]
+            seen = await client.get("/api/v1/documents", headers={"X-Forwarded-For": "203.0.113.9"})
+            assert seen.status_code == 401
+
+
+class TestBodyLimits:
+    async def test_a_chunked_oversized_login_is_413_before_its_end(self, gateway: str) -> None:
+        answer = await unfinished_chunked_post(gateway, "/api/v1/auth/login", {"Content-Type": "application/json"},
+                                               size=1024 * 1024 + 1, first=b'{"email": "')
+        assert answer.status == 413, answer
+        assert answer.headers["content-type"].startswith("application/problem+json")
+
+    async def test_a_declared_oversized_body_is_413_before_it_is_sent(self, gateway: str) -> None:
+        status, headers, _ = await _raw_request(
+            gateway, "POST /api/v1/auth/login HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\n"
+                     f"Content-Length: {2 * 1024 * 1024}\r\nConnection: close\r\n\r\n")
+        assert status == 413 and headers["content-type"].startswith("application/problem+json")
+
+
+class TestReplicas:
+    async def test_limits_hold_across_two_gateways_on_one_database(
+        self, upstream: EchoUpstream, platform_env: dict[str, str], local_issuer: LocalIssuer,
+        tmp_path_factory: pytest.TempPathFactory,
+    ) -> None:
+        shared = {"MONGODB_DB_PREFIX": f"{platform_env['MONGODB_DB_PREFIX']}{uuid.uuid4().hex[:6]}_",
+                  "AUTH_URL": upstream.url, "DOCUMENTS_URL": upstream.url, "JWKS_URL": local_issuer.jwks_url,
+                  "GATEWAY_RATE_LIMIT_LOGIN_PER_MINUTE": "4", "GATEWAY_RATE_LIMIT_USER_PER_MINUTE": "6"}
+        first = start_gateway(platform_env, tmp_path_factory.mktemp("gwa"), **shared)
+        second = start_gateway(platform_env, tmp_path_factory.mktemp("gwb"), **shared)
+        try:
+            async with httpx.AsyncClient(base_url=first.url("gateway")) as a, \
+                    httpx.AsyncClient(base_url=second.url("gateway")) as b:
+                codes = [(await (a if n % 2 else b).post("/api/v1/auth/login", json={})).status_code
+                         for n in range(6)]
+                assert codes == [200, 200, 200, 200, 429, 429]
+                token = bearer(local_issuer.token("replicated-user"))
+                codes = [(await (a if n % 2 else b).get("/api/v1/documents", headers=token)).status_code
+                         for n in range(8)]
+                assert codes == [200] * 6 + [429, 429]
+        finally:
+            first.stop()
+            second.stop()

@@ -10,6 +10,7 @@ from docflow_gateway.settings import GatewaySettings
 def table() -> RouteTable:
     return RouteTable.from_settings(GatewaySettings(
         auth_url="http://a", documents_url="http://d", signing_url="http://s", mail_url="http://m",
+        routes_url="http://r",
     ))
 
 
@@ -25,17 +26,38 @@ class TestMatch:
             "/api/v1/documents/d1/files/f1/content": "documents",
             "/api/v1/documents/d1/files/f1/signatures": "signing",
             "/api/v1/documents/d1/signatures": "signing",
-            "/api/v1/documents/d1/signature-requests/r1": "signing",
+            "/api/v1/documents/d1/signature-requests/r1": "routes",
+            "/api/v1/documents/d1/signature-requests": "routes",
+            "/api/v1/documents/d1/evidence": "signing",
+            "/api/v1/documents/d1/evidencex": "documents",
             "/api/v1/inbox": "documents",
             "/api/v1/contacts/c1": "documents",
             "/api/v1/certificates": "signing",
+            "/api/v1/certificates/challenges": "signing",
             "/api/v1/signatures/verify": "signing",
-            "/api/v1/signature-requests": "signing",
+            "/api/v1/signature-requests": "routes",
+            "/api/v1/users/me/deputy": "routes",
+            "/api/v1/users/me/deputyx": "auth",
+            "/api/v1/external/tok123": "routes",
+            "/api/v1/external/session/approve": "routes",
+            "/api/v1/external/session/certificates": "signing",
+            "/api/v1/external/session/certificates/challenges": "signing",
+            "/api/v1/external/session/files/f1/signatures": "signing",
+            "/api/v1/external/session/files/f1/content": "documents",
             "/api/v1/admin/mail/deliveries": "mail",
         }
         for path, service in expected.items():
             upstream = routes.match(path)
             assert upstream is not None and upstream.name == service, path
+
+    def test_a_documents_trail_goes_to_audit_before_the_documents_prefix(self) -> None:
+        routes = RouteTable.from_settings(GatewaySettings(documents_url="http://d", audit_url="http://au"))
+        for path in ("/api/v1/documents/d1/audit", "/api/v1/documents/d1/audit/export"):
+            upstream = routes.match(path)
+            assert upstream is not None and upstream.name == "audit", path
+        for path in ("/api/v1/documents/d1", "/api/v1/documents/d1/auditx", "/api/v1/documents/audit"):
+            upstream = routes.match(path)
+            assert upstream is not None and upstream.name == "documents", path
 
     def test_unknown_and_lookalike_paths_have_no_route(self) -> None:
         routes = table()
@@ -50,10 +72,12 @@ class TestMatch:
 
 
 class TestRules:
-    def test_only_auth_flows_and_jwks_are_public(self) -> None:
+    def test_only_auth_flows_outsider_links_and_jwks_are_public(self) -> None:
         assert PUBLIC.match("/api/v1/auth/signup")
         assert PUBLIC.match("/.well-known/jwks.json")
         assert not PUBLIC.match("/api/v1/users/me")
+        assert PUBLIC.match("/api/v1/external/tok123/code")
+        assert not PUBLIC.match("/api/v1/externalx")
         assert not PUBLIC.match("/api/v1/documents")
 
     def test_admin_prefix(self) -> None:
