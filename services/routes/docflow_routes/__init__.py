@@ -1,0 +1,1 @@
+"""DocFlow routes: signature requests as routes of stages, driven by events."""
