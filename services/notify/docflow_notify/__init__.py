@@ -1,0 +1,1 @@
+"""DocFlow notify service."""

@@ -1,0 +1,51 @@
+"""The only code that touches ``notifications``: each user's recent events, kept for replay."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from docflow_shared.mongo import Document, ensure_expiry
+
+COLLECTION = "notifications"
+# a reconnecting client replays at most this many events
+REPLAY_LIMIT = 1000
+
+
+class NotificationRepository:
+    """One document per (event, user); every notify replica writes the same one (its ``_id`` is
+    made of both, so the first write wins), and any replica can replay what another sent live."""
+
+    def __init__(self, db: AsyncDatabase[Document], *, keep_seconds: int) -> None:
+        self.collection = db[COLLECTION]
+        self.keep_seconds = keep_seconds
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_indexes([
+            IndexModel([("user_id", ASCENDING), ("at", ASCENDING)], name="user_stream"),
+        ])
+        await ensure_expiry(self.collection, "stored_at", self.keep_seconds)
+
+    async def store(self, *, event_id: str, event_type: str, at: datetime, user_id: str,
+                    links: Mapping[str, str]) -> None:
+        try:
+            await self.collection.insert_one({
+                "_id": f"{event_id}:{user_id}", "event_id": event_id, "type": event_type,
+                # epoch seconds: numbers compare the same on every MongoDB-compatible server
+                "at": at.timestamp(), "time": at.isoformat(), "user_id": user_id, "links": dict(links),
+                "stored_at": datetime.now(UTC),
+            })
+        except DuplicateKeyError:
+            pass  # another replica stored it first
+
+    async def recent(self, user_id: str, *, seconds: int) -> list[dict[str, Any]]:
+        """The user's events of the last ``seconds``, oldest first."""
+        since = time.time() - seconds
+        return await self.collection.find({"user_id": user_id, "at": {"$gte": since}}).sort(
+            [("at", ASCENDING), ("_id", ASCENDING)]).limit(REPLAY_LIMIT).to_list()

@@ -1,0 +1,120 @@
+"""Webhooks and their deliveries as the API shows them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from docflow_notify.streams.concerns import ROUTE_TYPES
+from docflow_shared.mongo import stored_datetime
+
+# what a webhook may subscribe to: what happens to documents (their owner's, or every one for an
+# admin's webhook)
+WEBHOOK_TYPES: tuple[str, ...] = (
+    "document.created", "document.updated", "document.deleted", "document.file_added",
+    "document.file_removed", "document.shared", "document.share_revoked", "document.commented",
+    "signature.requested", "signature.request_expired", "signature.request_cancelled",
+    "document.signed", "document.completed", *ROUTE_TYPES,
+)
+
+
+
+def _known_types(types: list[str]) -> list[str]:
+    unknown = sorted(set(types) - set(WEBHOOK_TYPES))
+    if unknown:
+        raise ValueError(f"unknown event types: {', '.join(unknown)}; known: {', '.join(WEBHOOK_TYPES)}")
+    return sorted(set(types))
+
+
+class WebhookCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=8, max_length=2048, pattern=r"^https?://")
+    event_types: list[str] = Field(min_length=1, max_length=len(WEBHOOK_TYPES))
+    # own: events of the caller's documents; all: every document's (admins only)
+    scope: Literal["own", "all"] = "own"
+    description: str = Field("", max_length=200)
+
+    _types = field_validator("event_types")(_known_types)
+
+
+class WebhookUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = Field(None, min_length=8, max_length=2048, pattern=r"^https?://")
+    event_types: list[str] | None = Field(None, min_length=1, max_length=len(WEBHOOK_TYPES))
+    active: bool | None = None
+    description: str | None = Field(None, max_length=200)
+
+    @field_validator("event_types")
+    @classmethod
+    def _known(cls, types: list[str] | None) -> list[str] | None:
+        return None if types is None else _known_types(types)
+
+
+class WebhookRead(BaseModel):
+    id: str
+    url: str
+    event_types: list[str]
+    scope: Literal["own", "all"]
+    active: bool
+    description: str
+    owner_id: str
+    created_at: datetime
+    updated_at: datetime | None = None
+    # after a rotation the previous secret signs too, until then
+    previous_secret_expires_at: datetime | None = None
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> WebhookRead:
+        return cls(id=doc["_id"], url=doc["url"], event_types=list(doc["event_types"]), scope=doc["scope"],
+                   active=bool(doc["active"]), description=doc.get("description", ""), owner_id=doc["owner_id"],
+                   created_at=stored_datetime(doc["created_at"]) or doc["created_at"],
+                   updated_at=stored_datetime(doc.get("updated_at")),
+                   previous_secret_expires_at=stored_datetime(doc.get("previous_secret_expires_at")))
+
+
+class WebhookSecret(WebhookRead):
+    """A webhook with its signing secret: answered once, on creation and on rotation."""
+
+    secret: str
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"      # stored, not tried yet
+    SENDING = "sending"      # claimed by a sender
+    RETRYING = "retrying"    # failed; tried again at next_attempt_at
+    DELIVERED = "delivered"  # the receiver answered 2xx
+    FAILED = "failed"        # out of time (24 h), refused address, or webhook gone
+
+
+OPEN_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.RETRYING)
+
+
+class DeliveryRead(BaseModel):
+    id: str
+    webhook_id: str
+    event_id: str
+    event_type: str
+    status: DeliveryStatus
+    attempts: int
+    last_status_code: int | None = None
+    last_error: str | None = None
+    created_at: datetime
+    next_attempt_at: datetime | None = None
+    delivered_at: datetime | None = None
+    failed_at: datetime | None = None
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> DeliveryRead:
+        status = DeliveryStatus(doc["status"])
+        return cls(id=doc["_id"], webhook_id=doc["webhook_id"], event_id=doc["event_id"],
+                   event_type=doc["event_type"], status=status, attempts=int(doc.get("attempts", 0)),
+                   last_status_code=doc.get("last_status_code"), last_error=doc.get("last_error"),
+                   created_at=stored_datetime(doc["created_at"]) or doc["created_at"],
+                   next_attempt_at=stored_datetime(doc.get("next_attempt_at")) if status in OPEN_STATUSES else None,
+                   delivered_at=stored_datetime(doc.get("delivered_at")),
+                   failed_at=stored_datetime(doc.get("failed_at")))
