@@ -1,5 +1,5 @@
 """Broker down during signup: the request still succeeds and its events go out when the broker
-returns (DESIGN.md, Reliability rule 1). The outage is cut for this stack only, by a proxy
+returns (docs/architecture.md, "Reliability rules", rule 1). The outage is cut for this stack only, by a proxy
 between its services and the real RabbitMQ."""
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
-from docflow_shared.devstack import Stack, free_port
-from docflow_shared.testing.events import EventTap
-from docflow_shared.testing.tcpproxy import TcpProxy
+from docflow_dev.devstack import Stack, free_port
+from docflow_dev.testing.events import EventTap
+from docflow_dev.testing.plugin import event_sealer
+from docflow_dev.testing.tcpproxy import TcpProxy
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +42,12 @@ def outage_stack(platform_env: dict[str, str], amqp_url: str, broker_proxy: TcpP
 
 
 async def test_signup_succeeds_while_the_broker_is_down_and_its_events_follow(
-    outage_stack: tuple[Stack, str], broker_proxy: TcpProxy, amqp_url: str
+    outage_stack: tuple[Stack, str], broker_proxy: TcpProxy, amqp_url: str, platform_env: dict[str, str]
 ) -> None:
     stack, namespace = outage_stack
     email = f"outage.{uuid.uuid4().hex[:8]}@example.kz"
-    async with EventTap(amqp_url, namespace) as tap, httpx.AsyncClient(base_url=stack.url("gateway")) as http:
+    tap = EventTap(amqp_url, namespace, sealer=event_sealer(platform_env))
+    async with tap, httpx.AsyncClient(base_url=stack.url("gateway")) as http:
         broker_proxy.down()
         try:
             response = await http.post("/api/v1/auth/signup", json={

@@ -9,8 +9,8 @@ import uuid
 import httpx
 import pytest
 
-from docflow_mail.testing import html_part, is_to, text_part, verification_code
-from docflow_shared.testing.smtp import SmtpSink
+from docflow_dev.testing.mail import html_part, is_to, text_part, verification_code
+from docflow_dev.testing.smtp import SmtpSink
 
 API = "/api/v1"
 PASSWORD = "Sturdy-Kettle-47"
