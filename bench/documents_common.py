@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.stack import bench_stack
-from docflow_shared.testing.issuer import LocalIssuer
+from docflow_dev.testing.issuer import LocalIssuer
 
 BOUNDARY = "docflowbenchboundary"
 BLOCK = 1024 * 1024

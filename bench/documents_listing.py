@@ -21,9 +21,9 @@ import httpx
 from bench.documents_common import Target, documents_target
 from bench.stack import save
 from docflow_documents.documents.service import search_text, tags_text
-from docflow_documents.identifiers import new_id
-from docflow_documents.paging import sort_key
-from docflow_shared.mongo import create_client
+from docflow_documents.identifiers import ID_LENGTH, LISTING_ORDER, sort_key
+from docflow_shared.ids import new_id
+from docflow_shared.mongo import NOT_DELETED, create_client
 from docflow_shared.pagination import encode_cursor
 
 
@@ -31,7 +31,7 @@ def document(owner_id: str, i: int, at: datetime) -> dict[str, Any]:
     title, content = f"Счёт №{i}", f"Оплата по договору {i} за услуги"
     tags = ["invoice", f"batch{i % 10}"]
     created_at, created_us = at.isoformat(), int(at.timestamp() * 1_000_000)
-    document_id = new_id()
+    document_id = new_id(length=ID_LENGTH)
     return {
         "_id": document_id, "owner_id": owner_id, "sort_key": sort_key(created_us, document_id),
         "title": title, "description": "", "content": content,
@@ -83,8 +83,8 @@ async def database_baseline(target: Target, owner_id: str, n: int) -> dict[str, 
     try:
         for _ in range(n):
             started = time.perf_counter()
-            await collection.find({"deleted_at": {"$eq": None}, "owner_id": owner_id},
-                                  {"outbox": 0, "search_text": 0}).sort("sort_key", -1).limit(20).to_list()
+            await collection.find({**NOT_DELETED, "owner_id": owner_id},
+                                  {"outbox": 0, "search_text": 0}).sort(LISTING_ORDER.sort).limit(20).to_list()
             times.append((time.perf_counter() - started) * 1000)
     finally:
         await client.close()
@@ -103,7 +103,7 @@ async def measure(target: Target, count: int, n: int) -> dict[str, Any]:
         fill_s = time.perf_counter() - started
         if target.mongo_url:
             newest_first = sorted(docs, key=lambda d: str(d["sort_key"]), reverse=True)
-            deep_cursor = encode_cursor({"k": newest_first[int(count * 0.9) - 1]["sort_key"]})
+            deep_cursor = encode_cursor({"sort_key": newest_first[int(count * 0.9) - 1]["sort_key"]})
         else:  # walk to the deep page through the API
             deep_cursor, params = None, {"limit": 100}
             for _ in range(int(count * 0.9) // 100):

@@ -20,8 +20,9 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
 from bench.stack import save
-from docflow_shared.bus import EventBus, exchange_name, queue_name
-from docflow_shared.devstack import ensure_rabbitmq
+from docflow_dev.localservers import ensure_rabbitmq
+from docflow_shared.broker import exchange_name, queue_name
+from docflow_shared.bus import EventBus
 from docflow_shared.events import Event, new_event
 from docflow_shared.events.catalogue import UserEmailVerified
 
@@ -29,7 +30,7 @@ PREFETCH = 32  # the EventBus default, used for both sides
 
 
 def events(n: int) -> list[Event]:
-    return [new_event(UserEmailVerified(user_id=f"u{i}", email=f"u{i}@example.kz"), producer="bench")
+    return [new_event(UserEmailVerified(user_id=f"u{i}", email=f"u{i}@example.kz"), producer="auth")
             for i in range(n)]
 
 

@@ -19,7 +19,7 @@ import httpx
 from bench.documents_common import Target, memory_kb, reset_peak
 from bench.documents_transfer import TIMEOUT, RssSampler, create_document, download, upload
 from bench.stack import bench_stack, save
-from docflow_shared.testing.issuer import LocalIssuer
+from docflow_dev.testing.issuer import LocalIssuer
 
 MB = 1024 * 1024
 

@@ -12,9 +12,9 @@ import httpx
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from docflow_mail.testing import drop_topology
+from docflow_dev.devstack import Stack, free_port
+from docflow_dev.testing.mail import drop_topology
 from docflow_shared.bus import EventBus
-from docflow_shared.devstack import Stack, free_port
 
 
 class TimingSink:

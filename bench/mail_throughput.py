@@ -1,7 +1,7 @@
 """Sustained e-mails/s through the mail service to a local SMTP sink, against a bare aiosmtplib
 loop sending the same messages to the same sink in the same run.
 
-The sink is ``python -m docflow_mail.sink`` in its own process; it writes each message to an
+The sink is ``python -m docflow_dev.mailsink`` in its own process; it writes each message to an
 .eml file, in /dev/shm where there is one. The baseline opens as many connections as the
 service's pool (BENCH_MAIL_POOL, 4) and sends pre-rendered messages over them; the service drains
 a queue of events published while it was stopped, so neither side's input is prepared on the
@@ -41,11 +41,11 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from bench.mail_common import drop_mail_topology, publisher
 from bench.stack import BenchStack, bench_stack, process_cpu_seconds, save
+from docflow_dev.devstack import free_port, wait_port
 from docflow_mail.deliveries.rules import RULES_BY_TYPE
 from docflow_mail.settings import MailSettings
 from docflow_mail.smtp.message import compose
 from docflow_mail.templates.renderer import TemplateRenderer
-from docflow_shared.devstack import free_port, wait_port
 from docflow_shared.events import new_event
 from docflow_shared.events.catalogue import UserRegistered
 
@@ -269,7 +269,7 @@ def main() -> None:
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="docflow-sink-", dir=MEMORY_DIR if MEMORY_DIR.is_dir() else None))
     port, web_port = free_port(), free_port()
-    sink = subprocess.Popen([sys.executable, "-m", "docflow_mail.sink", "--port", str(port), "--web-port",
+    sink = subprocess.Popen([sys.executable, "-m", "docflow_dev.mailsink", "--port", str(port), "--web-port",
                              str(web_port), "--dir", str(folder)], stdout=subprocess.PIPE)
     try:
         wait_port("127.0.0.1", port, 15, sink)

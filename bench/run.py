@@ -17,7 +17,8 @@ from bench.stack import RESULTS
 
 BENCHMARKS = (
     "auth_tokens", "gateway_overhead", "event_bus", "mail_latency", "signup_mail_latency", "mail_throughput",
-    "documents_transfer", "gateway_transfer", "documents_listing", "signing_verify",
+    "documents_transfer", "gateway_transfer", "documents_listing", "signing_verify", "audit_trail", "signing_gost",
+    "notify_streams", "notify_webhooks", "route_completion_latency", "evidence_pdf", "replicas",
 )
 
 

@@ -34,7 +34,7 @@ from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
 from pyhanko_certvalidator import ValidationContext
 
 from bench.stack import bench_stack, process_cpu_seconds, save
-from docflow_shared.testing.issuer import LocalIssuer
+from docflow_dev.testing.issuer import LocalIssuer
 from docflow_signing.crypto.devca import Issued, create_ca, issue_user_certificate, sign_detached
 
 FILE_BYTES = 64 * 1024

@@ -15,7 +15,7 @@ import uuid
 import httpx
 
 from bench.stack import bench_stack, save
-from docflow_shared.testing.smtp import SmtpSink
+from docflow_dev.testing.smtp import SmtpSink
 
 
 def percentile(values: list[float], q: float) -> float:

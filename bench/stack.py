@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from docflow_shared.devstack import EmbeddedMongo, Stack, ensure_rabbitmq, free_port
-from docflow_shared.testing.servers import delete_broker_namespace
+from docflow_dev.devstack import Stack, free_port
+from docflow_dev.localservers import EmbeddedMongo, ensure_rabbitmq
+from docflow_dev.testing.servers import delete_broker_namespace
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -39,7 +40,8 @@ def process_cpu_seconds(pid: int) -> float:
 
 
 @contextlib.contextmanager
-def bench_stack(services: tuple[str, ...], **extra_env: str) -> Iterator[BenchStack]:
+def bench_stack(services: tuple[str, ...], replicas: dict[str, int] | None = None,
+                **extra_env: str) -> Iterator[BenchStack]:
     run = uuid.uuid4().hex[:8]
     tmp = Path(tempfile.mkdtemp(prefix="docflow-bench-"))
     amqp = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -53,7 +55,8 @@ def bench_stack(services: tuple[str, ...], **extra_env: str) -> Iterator[BenchSt
            "BROKER_NAMESPACE": f"b{run}.", "DATA_DIR": str(tmp / "data"), "LOG_LEVEL": "WARNING",
            "GATEWAY_RATE_LIMIT_ENABLED": "false", **extra_env}
     stack = BenchStack(env=env, ports={name: free_port() for name in services}, only=services, log_dir=tmp,
-                       database_pid=mongo.process.pid if mongo is not None and mongo.process else None)
+                       database_pid=mongo.process.pid if mongo is not None and mongo.process else None,
+                       replicas=dict(replicas or {}))
     try:
         stack.start()
         yield stack
@@ -82,7 +85,7 @@ def wrk(url: str, *, headers: dict[str, str], connections: int = 32, seconds: in
         threads: int = 1) -> dict[str, Any]:
     """Run wrk against one URL; requests/s and latency percentiles in milliseconds."""
     if shutil.which("wrk") is None:
-        raise SystemExit("wrk is needed for this benchmark: apt-get install wrk")
+        raise SystemExit("wrk is needed for this benchmark: make bench installs it (or apt-get install wrk)")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_REPORT)
     args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "-s", script.name]
