@@ -15,6 +15,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from docflow_dev.processes import (
     StartupError,
@@ -104,7 +105,49 @@ def parse_replicas(value: str, services: list[str]) -> dict[str, int]:
     return replicas
 
 
-@dataclass
+class SharedDatabase(StartupError):
+    """Two processes of one service on one database that publish differently."""
+
+
+def publisher_of(env: Mapping[str, str]) -> tuple[str, str, str]:
+    """How a process publishes what its outbox holds: the broker (host, port, vhost), its broker
+    user and its namespace."""
+    url = urlsplit(env.get("AMQP_URL", ""))
+    return (f"{url.hostname}:{url.port}{url.path}", url.username or "", env.get("BROKER_NAMESPACE", ""))
+
+
+def database_of(spec: ServiceSpec, env: Mapping[str, str]) -> tuple[str, str]:
+    return env.get("MONGODB_URL", ""), f"{env.get('MONGODB_DB_PREFIX', '')}{spec.name}"
+
+
+# every running process started here, by the database it serves
+_RUNNING: dict[tuple[str, str], list[ServiceProcess]] = {}
+
+
+def claim_database(proc: ServiceProcess) -> None:
+    """Refuse to start a second process on a service's database that publishes as another broker
+    user or into another namespace. Replicas of one service share its database and its outbox;
+    whichever relay claims an entry publishes it (docs/architecture.md, "Replicas"), so a process
+    publishing as another user would have its share of the events dropped by every consumer
+    (DESIGN's Security rules: a consumer accepts an event only from its producer's user), and one
+    in another namespace would take events away from this one's consumers."""
+    key = database_of(proc.spec, proc.env)
+    live = [other for other in _RUNNING.get(key, []) if other is not proc and other.alive()]
+    for other in live:
+        if publisher_of(other.env) != publisher_of(proc.env):
+            raise SharedDatabase(
+                f"{proc.spec.name}: database {key[1]} is already served by a process publishing as "
+                f"{publisher_of(other.env)[1:]}, not {publisher_of(proc.env)[1:]}; give this one a "
+                "MONGODB_DB_PREFIX of its own")
+    _RUNNING[key] = [*live, proc]
+
+
+def release_database(proc: ServiceProcess) -> None:
+    key = database_of(proc.spec, proc.env)
+    _RUNNING[key] = [other for other in _RUNNING.get(key, []) if other is not proc]
+
+
+@dataclass(eq=False)
 class ServiceProcess:
     spec: ServiceSpec
     port: int
@@ -117,7 +160,11 @@ class ServiceProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def start(self) -> None:
+        claim_database(self)
         out = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", self.spec.module,
@@ -141,6 +188,7 @@ class ServiceProcess:
 
     def stop(self) -> None:
         terminate(self.process)
+        release_database(self)
 
 
 @dataclass
@@ -229,5 +277,7 @@ class Stack:
 
     def stop(self) -> None:
         terminate(*(proc.process for proc in self.processes.values()))
+        for proc in self.processes.values():
+            release_database(proc)
 
 

@@ -13,10 +13,10 @@ from docflow_dev.testing.events import EventTap
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
-async def admin(base_url: str, platform_env: dict[str, str]) -> Account:
+async def admin(base_url: str, auth_env: dict[str, str]) -> Account:
     """An admin made by the documented CLI command, logged in."""
     email = unique_email("admin")
-    code, out = await run_cli(platform_env, "create-admin", "--email", email, "--password", PASSWORD,
+    code, out = await run_cli(auth_env, "create-admin", "--email", email, "--password", PASSWORD,
                               "--full-name", "Главный Администратор")
     assert code == 0, out
     assert "created admin" in out
@@ -30,22 +30,22 @@ async def admin(base_url: str, platform_env: dict[str, str]) -> Account:
 
 
 class TestCli:
-    async def test_a_new_cli_admin_is_announced_as_verified(self, events: EventTap, platform_env: dict[str, str],
+    async def test_a_new_cli_admin_is_announced_as_verified(self, events: EventTap, auth_env: dict[str, str],
                                                             base_url: str) -> None:
         """Documents and signing reach only proven addresses; the CLI's admin has one from the start.
         (``base_url`` keeps auth running: its relay publishes what the CLI left in the outbox.)"""
         email = unique_email("announced")
-        code, out = await run_cli(platform_env, "create-admin", "--email", email, "--password", PASSWORD)
+        code, out = await run_cli(auth_env, "create-admin", "--email", email, "--password", PASSWORD)
         assert code == 0, out
         verified = await events.wait_for("user.email_verified", lambda e: e.data["email"] == email, timeout=20)
         registered = await events.wait_for("user.registered", lambda e: e.data["email"] == email)
         assert verified.data["user_id"] == registered.data["user_id"]
 
     async def test_cli_promotes_a_verified_account_and_ends_its_sessions(
-        self, api: AuthApi, platform_env: dict[str, str], events: EventTap
+        self, api: AuthApi, auth_env: dict[str, str], events: EventTap
     ) -> None:
         user = await api.account()
-        code, out = await run_cli(platform_env, "create-admin", "--email", user.email.upper())
+        code, out = await run_cli(auth_env, "create-admin", "--email", user.email.upper())
         assert code == 0 and "promoted" in out, out
         changed = await events.wait_for("user.role_changed", lambda e: e.data["user_id"] == user.id, timeout=20)
         assert changed.data["role"] == "admin" and changed.data["previous_role"] == "user"
@@ -55,17 +55,17 @@ class TestCli:
         assert claims_of(relogged.access_token)["email_verified"] is True
 
     async def test_cli_refuses_to_promote_an_unverified_account(self, api: AuthApi,
-                                                                platform_env: dict[str, str]) -> None:
+                                                                auth_env: dict[str, str]) -> None:
         user = await api.account(verified=False)
-        code, out = await run_cli(platform_env, "create-admin", "--email", user.email)
+        code, out = await run_cli(auth_env, "create-admin", "--email", user.email)
         assert code == 2 and "not verified" in out, out
         assert (await api.refresh(user.refresh_token)).status_code == 200
         relogged = await api.log_in(user)
         assert claims_of(relogged.access_token)["role"] == "user"
         assert claims_of(relogged.access_token)["email_verified"] is False
 
-    async def test_cli_refuses_a_weak_password(self, platform_env: dict[str, str]) -> None:
-        code, out = await run_cli(platform_env, "create-admin", "--email", unique_email("weak"),
+    async def test_cli_refuses_a_weak_password(self, auth_env: dict[str, str]) -> None:
+        code, out = await run_cli(auth_env, "create-admin", "--email", unique_email("weak"),
                                   "--password", "password123")
         assert code == 2 and "password" in out
 

@@ -23,6 +23,12 @@ def base_url(gateway_url: str) -> str:
     return gateway_url
 
 
+@pytest.fixture(scope="module")
+def auth_env(platform_env: dict[str, str]) -> dict[str, str]:
+    """The session stack's auth, its events and its CLI."""
+    return platform_env
+
+
 async def refused_within(http: httpx.AsyncClient, url: str, token: str, seconds: float = DEADLINE) -> float:
     """Seconds until ``token`` is answered 401 on ``url``; fails if it takes longer than ``seconds``."""
     started = time.monotonic()

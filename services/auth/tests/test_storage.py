@@ -23,9 +23,9 @@ from docflow_shared.outbox import Outbox, StaleDocument, read_one
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def auth_db(mongo_url: str, platform_env: dict[str, str]) -> AsyncIterator[AsyncDatabase[Document]]:
+async def auth_db(mongo_url: str, auth_env: dict[str, str]) -> AsyncIterator[AsyncDatabase[Document]]:
     client = create_client(mongo_url)
-    yield client[f"{platform_env['MONGODB_DB_PREFIX']}auth"]
+    yield client[f"{auth_env['MONGODB_DB_PREFIX']}auth"]
     await client.close()
 
 

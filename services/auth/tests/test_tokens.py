@@ -30,8 +30,8 @@ def unsigned(header: dict[str, Any], claims: dict[str, Any]) -> str:
     return f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
 
 
-def current_key(platform_env: dict[str, str]) -> SigningKey:
-    keys_dir = Path(platform_env["DATA_DIR"]) / "auth-keys"
+def current_key(auth_env: dict[str, str]) -> SigningKey:
+    keys_dir = Path(auth_env["DATA_DIR"]) / "auth-keys"
     kid = json.loads((keys_dir / "keyring.json").read_text())["current"]
     return SigningKey.from_pem((keys_dir / f"{kid}.pem").read_bytes())
 
@@ -44,9 +44,9 @@ def good_claims(sub: str, **changes: Any) -> dict[str, Any]:
 
 class TestJwtAttacks:
     async def test_a_real_token_signed_with_the_real_key_works(self, api: AuthApi, http: httpx.AsyncClient,
-                                                              platform_env: dict[str, str]) -> None:
+                                                              auth_env: dict[str, str]) -> None:
         account = await api.account()
-        forged_ok = current_key(platform_env).sign(good_claims(account.id))
+        forged_ok = current_key(auth_env).sign(good_claims(account.id))
         assert (await http.get(f"{API}/users/me", headers=bearer(forged_ok))).status_code == 200
 
     @pytest.mark.parametrize("attack", [
@@ -55,9 +55,9 @@ class TestJwtAttacks:
         "unknown_kid", "no_kid", "garbage", "missing_sub",
     ])
     async def test_attacks_are_401(self, attack: str, api: AuthApi, http: httpx.AsyncClient,
-                                   platform_env: dict[str, str], local_issuer: LocalIssuer) -> None:
+                                   auth_env: dict[str, str], local_issuer: LocalIssuer) -> None:
         account = await api.account()
-        key = current_key(platform_env)
+        key = current_key(auth_env)
         jwk = key.public_jwk()
         claims = claims_of(account.access_token)
         token: str
@@ -112,11 +112,11 @@ class TestJwks:
 
 class TestKeyRotation:
     async def test_rotation_while_running_publishes_first_then_signs_and_old_tokens_stay_valid(
-        self, api: AuthApi, http: httpx.AsyncClient, platform_env: dict[str, str]
+        self, api: AuthApi, http: httpx.AsyncClient, auth_env: dict[str, str]
     ) -> None:
         before = await api.account()
         old_token, old_kid = before.access_token, header_of(before.access_token)["kid"]
-        code, out = await run_cli(platform_env, "rotate-key", "--activate-in", "3")
+        code, out = await run_cli(auth_env, "rotate-key", "--activate-in", "3")
         assert code == 0, out
         new_kid = out.strip().rsplit(" ", 1)[-1]
         assert new_kid != old_kid

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,7 +48,10 @@ def test_gateway_docs_render_operations_offline(gateway: str, tmp_path: Path) ->
 
 @pytest.fixture(scope="module")
 def mail_service(platform_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    running = Stack(env=dict(platform_env), ports={"mail": free_port()}, only=("mail",),
+    tag = uuid.uuid4().hex[:6]  # a database and namespace of its own: none of the session stack's events
+    env = {**platform_env, "MONGODB_DB_PREFIX": f"{platform_env['MONGODB_DB_PREFIX']}docs{tag}_",
+           "BROKER_NAMESPACE": f"{platform_env['BROKER_NAMESPACE']}docs{tag}."}
+    running = Stack(env=env, ports={"mail": free_port()}, only=("mail",),
                     log_dir=tmp_path_factory.mktemp("mail-docs")).start()
     yield running.url("mail")
     running.stop()
