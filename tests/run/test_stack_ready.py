@@ -16,13 +16,19 @@ from docflow_dev.devstack import Stack, free_port
 from docflow_dev.testing.tcpproxy import TcpProxy
 
 
+def own_mail(platform_env: dict[str, str]) -> dict[str, str]:
+    """A mail of its own: its database and namespace are none of the session stack's."""
+    tag = uuid.uuid4().hex[:4]
+    return {**platform_env, "MONGODB_DB_PREFIX": f"{platform_env['MONGODB_DB_PREFIX']}late{tag}_",
+            "BROKER_NAMESPACE": f"{platform_env['BROKER_NAMESPACE']}late{tag}."}
+
+
 def test_start_returns_once_the_service_is_ready_with_a_broker_that_comes_late(
         platform_env: dict[str, str], amqp_url: str, tmp_path: Path) -> None:
     broker = urlparse(amqp_url)
     proxy = TcpProxy(broker.hostname or "127.0.0.1", broker.port or 5672)
     late = amqp_url.replace(f"{broker.hostname}:{broker.port or 5672}", f"127.0.0.1:{proxy.port}")
-    env = {**platform_env, "AMQP_URL": late,
-           "BROKER_NAMESPACE": f"{platform_env['BROKER_NAMESPACE']}late{uuid.uuid4().hex[:4]}."}
+    env = {**own_mail(platform_env), "AMQP_URL": late}
     # the broker answers only after the service's port is long open
     opened = threading.Event()
 
@@ -48,7 +54,7 @@ def test_start_returns_once_the_service_is_ready_with_a_broker_that_comes_late(
 
 def test_a_stack_started_without_its_broker_may_skip_the_wait(
         platform_env: dict[str, str], tmp_path: Path) -> None:
-    env = {**platform_env, "AMQP_URL": f"amqp://guest:guest@127.0.0.1:{free_port()}/"}
+    env = {**own_mail(platform_env), "AMQP_URL": f"amqp://guest:guest@127.0.0.1:{free_port()}/"}
     stack = Stack(env=env, ports={"mail": free_port()}, only=("mail",), log_dir=tmp_path, ready=False)
     try:
         stack.start()
@@ -59,7 +65,7 @@ def test_a_stack_started_without_its_broker_may_skip_the_wait(
 
 def test_waiting_for_a_broker_that_never_comes_fails_in_time(
         platform_env: dict[str, str], tmp_path: Path) -> None:
-    env = {**platform_env, "AMQP_URL": f"amqp://guest:guest@127.0.0.1:{free_port()}/"}
+    env = {**own_mail(platform_env), "AMQP_URL": f"amqp://guest:guest@127.0.0.1:{free_port()}/"}
     stack = Stack(env=env, ports={"mail": free_port()}, only=("mail",), log_dir=tmp_path)
     stack.start_timeout = 8
     with pytest.raises(TimeoutError, match="not ready"):
