@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from docflow_routes.clock import now_utc
-from docflow_routes.projection.repository import ProjectionRepository, email_key
+from docflow_routes.projection.repository import ProjectionRepository
 from docflow_routes.requests import events
 from docflow_routes.requests.lifecycle import RequestLifecycle, title_of
 from docflow_routes.requests.repository import SignatureRequestRepository
@@ -20,6 +20,7 @@ from docflow_shared.events import Event, EventPayload, Person
 from docflow_shared.events.catalogue import RouteActionOrigin
 from docflow_shared.mongo import Document
 from docflow_shared.outbox import Whole
+from docflow_shared.projection.repository import email_key
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,7 @@ from datetime import datetime, timedelta
 from docflow_routes.clock import now_utc
 from docflow_routes.deputies.service import DeputyService
 from docflow_routes.ids import well_formed
-from docflow_routes.projection.access import DocumentAccess, document_access
-from docflow_routes.projection.repository import ProjectionRepository, email_key
+from docflow_routes.projection.repository import ProjectionRepository
 from docflow_routes.requests import events
 from docflow_routes.requests.access import access_changed, snapshot, with_access
 from docflow_routes.requests.lifecycle import RequestLifecycle, title_of, user_ids
@@ -30,6 +29,8 @@ from docflow_shared.ids import new_id
 from docflow_shared.mongo import Document
 from docflow_shared.outbox import Whole, retry_stale
 from docflow_shared.pagination import NEWEST_FIRST, Page
+from docflow_shared.projection.access import DocumentAccess, document_access
+from docflow_shared.projection.repository import email_key
 
 PREFIX = "srq"
 
