@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import uuid
 
 import httpx
 import pytest
 
+from docflow_dev.testing.accounts import sign_up, trust_in_default_dir
 from docflow_dev.testing.asserts import eventually
 from docflow_signing.crypto.devca import Issued, key_proof, sign_detached
 
@@ -23,33 +23,19 @@ pytestmark = pytest.mark.skipif(
     reason="the end-to-end test needs every DocFlow service installed",
 )
 API = "/api/v1"
-PASSWORD = "Sturdy-Kettle-47"
 TITLE = "Supply contract"
 
 
 @pytest.fixture(scope="module")
 def trusted_ca(platform_env, pki):
-    """The test CA in the signing service's default trust directory ($DATA_DIR/signing/trust)."""
-    trust = os.path.join(platform_env["DATA_DIR"], "signing", "trust")
-    os.makedirs(trust, exist_ok=True)
-    with open(os.path.join(trust, "e2e-ca.pem"), "wb") as handle:
-        handle.write(pki.ca.cert_pem)
+    """The test CA in the signing service's default trust directory."""
+    trust_in_default_dir(platform_env, pki.ca.cert_pem, "e2e-ca")
     return pki
 
 
 async def account(client: httpx.AsyncClient, events, name: str) -> dict:
-    email = f"{name.lower()}.{uuid.uuid4().hex[:8]}@example.com"
-    created = await client.post(f"{API}/auth/signup", json={
-        "email": email, "password": PASSWORD, "full_name": name, "locale": "en"})
-    assert created.status_code == 201, created.text
-    user_id = created.json()["id"]
-    code = await events.wait_for("user.email_verification_requested", lambda e: e.data["user_id"] == user_id)
-    verified = await client.post(f"{API}/auth/email/verify", json={"email": email, "code": code.data["code"]})
-    assert verified.status_code == 200, verified.text
-    login = await client.post(f"{API}/auth/login", json={"email": email, "password": PASSWORD})
-    assert login.status_code == 200, login.text
-    return {"id": user_id, "email": email, "name": name,
-            "headers": {"Authorization": f"Bearer {login.json()['access_token']}"}}
+    made = await sign_up(client, events, name)
+    return {"id": made.id, "email": made.email, "name": name, "headers": made.headers}
 
 
 async def upload_certificate(client: httpx.AsyncClient, person: dict, issued: Issued) -> httpx.Response:
