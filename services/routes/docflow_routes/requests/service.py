@@ -5,6 +5,7 @@ What happens to an open request afterwards is ``requests.lifecycle``."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timedelta
 
 from docflow_routes.clock import now_utc
@@ -35,17 +36,18 @@ from docflow_shared.projection.repository import email_key
 PREFIX = "srq"
 
 
+@dataclass(kw_only=True, eq=False)
 class SignatureRequestService:
-    def __init__(self, *, repository: SignatureRequestRepository, projection: ProjectionRepository,
-                 lifecycle: RequestLifecycle, deputies: DeputyService,
-                 make_event: Callable[[EventPayload], Event], reminder_seconds: float,
-                 reminder_min_seconds: float) -> None:
-        self.reminder_min_seconds = reminder_min_seconds
-        self.deputies = deputies
-        self.repository = repository
-        self.projection = projection
-        self.lifecycle = lifecycle
-        self.make_event = make_event
+    repository: SignatureRequestRepository
+    projection: ProjectionRepository
+    lifecycle: RequestLifecycle
+    deputies: DeputyService
+    make_event: Callable[[EventPayload], Event]
+    reminder_seconds: InitVar[float]
+    reminder_min_seconds: float
+    reminder: timedelta = field(init=False)
+
+    def __post_init__(self, reminder_seconds: float) -> None:
         self.reminder = timedelta(seconds=reminder_seconds)
 
     # --- API -----------------------------------------------------------------------------------
