@@ -9,13 +9,13 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from docflow_shared.mongo import Document
-from docflow_shared.projection import repository as shared
+from docflow_shared.projection.repository import ProjectionRepository as SharedProjectionRepository
 from docflow_shared.projection.repository import event_us
 
 SIGNATURES = "signatures"
 
 
-class ProjectionRepository(shared.ProjectionRepository):
+class ProjectionRepository(SharedProjectionRepository):
     """The only code touching routes' projection collections."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:

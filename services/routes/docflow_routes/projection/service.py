@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from docflow_routes.projection.repository import ProjectionRepository
 from docflow_routes.requests.lifecycle import RequestLifecycle
-from docflow_shared.projection import service as shared
+from docflow_shared.projection.service import ProjectionService as SharedProjectionService
 
 
-class ProjectionService(shared.ProjectionService[ProjectionRepository]):
+class ProjectionService(SharedProjectionService[ProjectionRepository]):
     """The shared projection's facts; requests follow the users and documents they name."""
 
     def __init__(self, *, repository: ProjectionRepository, requests: RequestLifecycle) -> None:

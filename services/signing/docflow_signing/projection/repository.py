@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pymongo import ASCENDING
 
-from docflow_shared.projection import repository as shared
+from docflow_shared.projection.repository import ProjectionRepository as SharedProjectionRepository
 
 
-class ProjectionRepository(shared.ProjectionRepository):
+class ProjectionRepository(SharedProjectionRepository):
     """The only code touching signing's projection collections."""
 
     async def create_indexes(self) -> None:

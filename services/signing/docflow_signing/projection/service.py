@@ -9,13 +9,13 @@ from datetime import datetime
 from typing import Any
 
 from docflow_shared.events import catalogue
-from docflow_shared.projection import service as shared
+from docflow_shared.projection.service import ProjectionService as SharedProjectionService
 from docflow_signing.certificates.service import CertificateService
 from docflow_signing.projection.repository import ProjectionRepository
 from docflow_signing.routes.repository import RouteAccessRepository
 
 
-class ProjectionService(shared.ProjectionService[ProjectionRepository]):
+class ProjectionService(SharedProjectionService[ProjectionRepository]):
     """The shared projection's facts, and signing's own: a user's IIN, a file's Streebog digests."""
 
     def __init__(self, *, repository: ProjectionRepository, certificates: CertificateService,
