@@ -93,6 +93,16 @@ def trusted_proxy_headers(app: ASGIApp, trusted_proxies: list[str]) -> ASGIApp:
 
 
 S = TypeVar("S", bound=ServiceSettings)
+API_PREFIX = "/api/v1"
+
+
+def api_routers(*mounts: tuple[str, APIRouter, str]) -> list[APIRouter]:
+    """A service's API under ``/api/v1``: each ``(prefix, router, tag)`` mounted at its prefix,
+    under its tag in the OpenAPI document (``api.py::routers()`` of every service but auth)."""
+    api = APIRouter(prefix=API_PREFIX)
+    for prefix, router, tag in mounts:
+        api.include_router(router, prefix=prefix, tags=[tag])
+    return [api]
 
 
 def app_settings(settings_class: type[S], settings: S | None = None) -> S:
