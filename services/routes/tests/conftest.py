@@ -5,13 +5,15 @@ user.* / document.* events both services build their projections from (``docflow
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
 
 from docflow_dev.devstack import Stack
+from docflow_dev.testing.accounts import sign_up, trust_in_default_dir
 from docflow_dev.testing.asserts import eventually
 from docflow_dev.testing.events import EventTap
 from docflow_dev.testing.issuer import LocalIssuer
@@ -81,3 +83,22 @@ async def world(routes_stack: Stack, routes_env: RoutesEnv, amqp_url: str, mongo
 @pytest.fixture
 def http(world: World) -> httpx.AsyncClient:
     return world.http
+
+
+# --- the whole stack through its gateway (test_end_to_end.py, test_scenarios.py) -----------------
+
+@pytest.fixture(scope="module")
+def trusted_ca(platform_env: dict[str, str], pki: Pki) -> Pki:
+    """The test CA in the signing service's default trust directory."""
+    trust_in_default_dir(platform_env, pki.ca.cert_pem, "routes-ca")
+    return pki
+
+
+@pytest.fixture
+def account(client: httpx.AsyncClient, events: EventTap) -> Callable[[str], Awaitable[dict[str, Any]]]:
+    """Signs a person up through the gateway: their id, e-mail, name and bearer headers."""
+    async def make(name: str) -> dict[str, Any]:
+        made = await sign_up(client, events, name)
+        return {"id": made.id, "email": made.email, "name": name, "headers": made.headers}
+
+    return make

@@ -13,7 +13,6 @@ import os
 import httpx
 import pytest
 
-from docflow_dev.testing.accounts import sign_up, trust_in_default_dir
 from docflow_dev.testing.asserts import eventually
 from docflow_signing.crypto.devca import Issued, key_proof, sign_detached
 
@@ -24,18 +23,6 @@ pytestmark = pytest.mark.skipif(
 )
 API = "/api/v1"
 TITLE = "Supply contract"
-
-
-@pytest.fixture(scope="module")
-def trusted_ca(platform_env, pki):
-    """The test CA in the signing service's default trust directory."""
-    trust_in_default_dir(platform_env, pki.ca.cert_pem, "e2e-ca")
-    return pki
-
-
-async def account(client: httpx.AsyncClient, events, name: str) -> dict:
-    made = await sign_up(client, events, name)
-    return {"id": made.id, "email": made.email, "name": name, "headers": made.headers}
 
 
 async def upload_certificate(client: httpx.AsyncClient, person: dict, issued: Issued) -> httpx.Response:
@@ -63,9 +50,9 @@ async def mail_about(smtp_sink, address: str, title: str, *, at_least: int = 1, 
     return messages
 
 
-async def test_three_signers_in_turn_through_the_gateway(client, events, smtp_sink, trusted_ca) -> None:
-    owner = await account(client, events, "Olga")
-    signers = [await account(client, events, name) for name in ("Aida", "Bolat", "Dana")]
+async def test_three_signers_in_turn_through_the_gateway(client, events, account, smtp_sink, trusted_ca) -> None:
+    owner = await account("Olga")
+    signers = [await account(name) for name in ("Aida", "Bolat", "Dana")]
     keys = {}
     for person in signers:
         keys[person["id"]] = trusted_ca.issue(person["name"], key_type="rsa" if person["name"] == "Bolat" else "ec")
@@ -130,9 +117,9 @@ async def test_three_signers_in_turn_through_the_gateway(client, events, smtp_si
     assert listed.status_code == 200 and len(listed.json()["items"]) == 3
 
 
-async def test_signed_files_are_fixed_and_former_signers_lose_access(client, events, trusted_ca) -> None:
-    owner = await account(client, events, "Olga")
-    signers = [await account(client, events, name) for name in ("Aida", "Bolat")]
+async def test_signed_files_are_fixed_and_former_signers_lose_access(client, events, account, trusted_ca) -> None:
+    owner = await account("Olga")
+    signers = [await account(name) for name in ("Aida", "Bolat")]
     keys = {p["id"]: trusted_ca.issue(p["name"]) for p in signers}
     for person in signers:
         async def upload(person=person):
