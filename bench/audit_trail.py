@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 from pymongo.asynchronous.collection import AsyncCollection
 
-from bench.stack import BenchStack, bench_stack, save
+from bench.stack import BenchStack, bench_stack, options, save
 from docflow_dev.testing.asserts import eventually
 from docflow_shared.bus import EventBus
 from docflow_shared.events import Client, new_event
@@ -135,12 +135,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--events", type=int, default=2000)
-    parser.add_argument("--documents", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--concurrency", type=int, default=32)
-    args = parser.parse_args()
+    args = options(events=2000, documents=50, rounds=3, concurrency=32)
     save("audit_trail", asyncio.run(run(args)))
 
 

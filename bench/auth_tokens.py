@@ -19,7 +19,6 @@ Run: python -m bench.auth_tokens [--seconds 20] [--concurrency 16] [--accounts 6
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import statistics
@@ -31,7 +30,7 @@ from typing import Any
 import aiohttp
 from argon2 import PasswordHasher
 
-from bench.stack import TICKS, bench_stack, process_cpu_seconds, save
+from bench.stack import TICKS, bench_stack, options, process_cpu_seconds, save
 from docflow_auth.settings import AuthSettings
 
 PASSWORD = "Bench-Lantern-2026"
@@ -131,11 +130,7 @@ async def run(base: str, pid: int, *, seconds: float, concurrency: int, accounts
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--accounts", type=int, default=64)
-    args = parser.parse_args()
+    args = options(__doc__, seconds=20.0, concurrency=16, accounts=64)
     baseline = argon2_baseline(3.0)
     print(f"argon2id baseline: {baseline['verify_per_cpu_s']} verify per CPU-second in-process", flush=True)
     with bench_stack(("auth",)) as stack:

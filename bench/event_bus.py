@@ -19,7 +19,7 @@ import uuid
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
-from bench.stack import save
+from bench.stack import options, save
 from docflow_dev.localservers import ensure_rabbitmq
 from docflow_shared.broker import exchange_name, queue_name
 from docflow_shared.bus import EventBus
@@ -157,11 +157,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--events", type=int, default=5000)
-    parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--concurrency", type=int, default=64)
-    args = parser.parse_args()
+    args = options(events=5000, rounds=4, concurrency=64)
     save("event_bus", asyncio.run(run(args)))
 
 

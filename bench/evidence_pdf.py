@@ -10,7 +10,6 @@ Run: python -m bench.evidence_pdf [--requests 100] [--signatures 10]
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import hashlib
 import os
@@ -23,7 +22,7 @@ from typing import Any
 import aiohttp
 from pymongo import AsyncMongoClient
 
-from bench.stack import bench_stack, process_cpu_seconds, save
+from bench.stack import bench_stack, options, process_cpu_seconds, save
 from docflow_dev.testing.issuer import LocalIssuer
 from docflow_shared.ids import new_id
 from docflow_signing.crypto.devca import create_ca, issue_user_certificate, key_proof, sign_detached
@@ -121,10 +120,7 @@ async def run(requests: int, signatures: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=int, default=100)
-    parser.add_argument("--signatures", type=int, default=10)
-    args = parser.parse_args()
+    args = options(__doc__, requests=100, signatures=10)
     save("evidence_pdf", asyncio.run(run(args.requests, args.signatures)))
 
 

@@ -6,12 +6,11 @@ Run: python -m bench.gateway_overhead [--connections 32] [--seconds 10]
 
 from __future__ import annotations
 
-import argparse
 import uuid
 
 import httpx
 
-from bench.stack import bench_stack, save, wrk
+from bench.stack import bench_stack, options, save, wrk
 
 
 def login(base_url: str) -> str:
@@ -28,11 +27,7 @@ def login(base_url: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=2)
-    args = parser.parse_args()
+    args = options(connections=32, seconds=10, rounds=2)
     with bench_stack(("auth", "gateway")) as stack:
         token = login(stack.url("gateway"))
         headers = {"Authorization": f"Bearer {token}"}

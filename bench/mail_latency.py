@@ -8,14 +8,13 @@ Run: python -m bench.mail_latency [--samples 200]
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from bench.mail_common import TimingSink, drop_mail_topology, percentiles, publisher
-from bench.stack import bench_stack, save
+from bench.stack import bench_stack, options, save
 from docflow_shared.events import new_event
 from docflow_shared.events.catalogue import UserEmailVerificationRequested
 
@@ -47,9 +46,7 @@ async def measure(stack, sink: TimingSink, samples: int) -> list[float]:  # type
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--samples", type=int, default=200)
-    args = parser.parse_args()
+    args = options(samples=200)
     sink = TimingSink().start()
     try:
         with bench_stack(("mail",), SMTP_HOST="127.0.0.1", SMTP_PORT=str(sink.port), SMTP_TLS="none") as stack:

@@ -40,7 +40,7 @@ from pymongo import ASCENDING, AsyncMongoClient, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from bench.mail_common import drop_mail_topology, publisher
-from bench.stack import BenchStack, bench_stack, process_cpu_seconds, save
+from bench.stack import BenchStack, bench_stack, options, process_cpu_seconds, save
 from docflow_dev.devstack import free_port, wait_port
 from docflow_mail.deliveries.rules import RULES_BY_TYPE
 from docflow_mail.settings import MailSettings
@@ -263,10 +263,7 @@ async def run(stack: BenchStack, port: int, sink: SinkLog, sink_pid: int,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--messages", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=2)
-    args = parser.parse_args()
+    args = options(messages=1000, rounds=2)
     folder = Path(tempfile.mkdtemp(prefix="docflow-sink-", dir=MEMORY_DIR if MEMORY_DIR.is_dir() else None))
     port, web_port = free_port(), free_port()
     sink = subprocess.Popen([sys.executable, "-m", "docflow_dev.mailsink", "--port", str(port), "--web-port",

@@ -13,7 +13,6 @@ Run: python -m bench.notify_streams [--sockets 1000] [--events 500] [--rate 100]
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -23,7 +22,7 @@ import uuid
 import aiohttp
 
 from bench.mail_common import percentiles, wait_ready
-from bench.stack import bench_stack, save
+from bench.stack import bench_stack, options, save
 from docflow_dev.testing.issuer import LocalIssuer
 from docflow_shared.bus import EventBus
 from docflow_shared.events import new_event
@@ -109,11 +108,7 @@ async def run(sockets: int, events: int, rate: float) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sockets", type=int, default=1000)
-    parser.add_argument("--events", type=int, default=500)
-    parser.add_argument("--rate", type=float, default=100.0)
-    args = parser.parse_args()
+    args = options(__doc__, sockets=1000, events=500, rate=100.0)
     save("notify_streams", asyncio.run(run(args.sockets, args.events, args.rate)))
 
 

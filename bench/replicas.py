@@ -13,7 +13,6 @@ Run: python -m bench.replicas [--seconds 10] [--connections 32]
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import time
@@ -21,7 +20,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.stack import TICKS, bench_stack, process_cpu_seconds, save
+from bench.stack import TICKS, bench_stack, options, process_cpu_seconds, save
 from docflow_dev.testing.issuer import LocalIssuer
 
 DOCUMENTS = 50
@@ -131,10 +130,7 @@ def ceiling(one: dict[str, Any], two: dict[str, Any], cores: int) -> dict[str, A
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--connections", type=int, default=32)
-    args = parser.parse_args()
+    args = options(seconds=10.0, connections=32)
     one = measure(1, args.seconds, args.connections)
     two = measure(2, args.seconds, args.connections)
     cores = os.cpu_count() or 1

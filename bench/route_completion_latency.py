@@ -10,7 +10,6 @@ Run: python -m bench.route_completion_latency [--routes 200]
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import hashlib
 import os
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.stack import bench_stack, save
+from bench.stack import bench_stack, options, save
 from docflow_dev.testing.issuer import LocalIssuer
 from docflow_dev.testing.smtp import SmtpSink
 from docflow_shared.bus import EventBus
@@ -151,9 +150,7 @@ async def run(routes: int, trust: Path, sink: SmtpSink, issuer: LocalIssuer) -> 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--routes", type=int, default=200)
-    args = parser.parse_args()
+    args = options(routes=200)
     sink = SmtpSink().start()
     issuer = LocalIssuer().start()
     trust = Path(tempfile.mkdtemp(prefix="docflow-bench-trust-"))

@@ -20,7 +20,6 @@ Run: python -m bench.signing_gost [--seconds 15] [--concurrency 8] [--streebog-m
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import shutil
@@ -33,7 +32,7 @@ from typing import Any
 from asn1crypto import x509
 
 from bench.signing_verify import through_api
-from bench.stack import bench_stack, save
+from bench.stack import bench_stack, options, save
 from docflow_dev.testing.issuer import LocalIssuer
 from docflow_shared import streebog
 from docflow_signing.crypto import kzgost, kzkeys
@@ -142,11 +141,7 @@ async def run(seconds: float, concurrency: int, streebog_mb: int) -> dict[str, A
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=15.0)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--streebog-mb", type=int, default=256)
-    args = parser.parse_args()
+    args = options(__doc__, seconds=15.0, concurrency=8, streebog_mb=256)
     save("signing_gost", asyncio.run(run(args.seconds, args.concurrency, args.streebog_mb)))
 
 

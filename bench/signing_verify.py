@@ -20,7 +20,6 @@ Run: python -m bench.signing_verify [--seconds 15] [--concurrency 8]
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import tempfile
@@ -33,7 +32,7 @@ from asn1crypto import cms
 from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
 from pyhanko_certvalidator import ValidationContext
 
-from bench.stack import bench_stack, process_cpu_seconds, save
+from bench.stack import bench_stack, options, process_cpu_seconds, save
 from docflow_dev.testing.issuer import LocalIssuer
 from docflow_signing.crypto.devca import Issued, create_ca, issue_user_certificate, sign_detached
 
@@ -142,10 +141,7 @@ async def run(seconds: float, concurrency: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=15.0)
-    parser.add_argument("--concurrency", type=int, default=8)
-    args = parser.parse_args()
+    args = options(__doc__, seconds=15.0, concurrency=8)
     save("signing_verify", asyncio.run(run(args.seconds, args.concurrency)))
 
 

@@ -7,14 +7,13 @@ Run: python -m bench.signup_mail_latency [--samples 60]
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 import uuid
 
 import httpx
 
-from bench.stack import bench_stack, save
+from bench.stack import bench_stack, options, save
 from docflow_dev.testing.smtp import SmtpSink
 
 
@@ -24,9 +23,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--samples", type=int, default=60)
-    args = parser.parse_args()
+    args = options(samples=60)
     sink = SmtpSink().start()
     latencies: list[float] = []
     try:

@@ -3,6 +3,7 @@ RabbitMQ, and the chosen services on free ports, in an isolated database and nam
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -100,6 +101,14 @@ def wrk(url: str, *, headers: dict[str, str], connections: int = 32, seconds: in
         "p50_ms": raw["p50_us"] / 1000, "p90_ms": raw["p90_us"] / 1000, "p99_ms": raw["p99_us"] / 1000,
         "errors": raw["errors"], "non_2xx": raw["non2xx"], "requests": raw["requests"],
     }
+
+
+def options(description: str | None = None, **defaults: float) -> argparse.Namespace:
+    """The benchmark's command line: ``--<name>`` (``_`` written ``-``) for each default, of its type."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for name, default in defaults.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default)
+    return parser.parse_args()
 
 
 def save(name: str, figures: dict[str, Any]) -> None:

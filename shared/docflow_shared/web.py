@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from importlib.resources import files
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -18,11 +18,11 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from docflow_shared.bodylimit import BodyCap, BodyLimitMiddleware
 from docflow_shared.errors import Forbidden, Unauthorized, install_error_handlers
 from docflow_shared.events.person import Client
-from docflow_shared.logging import correlation_id_var, request_id_var
+from docflow_shared.logging import configure_logging, correlation_id_var, request_id_var
 from docflow_shared.metrics import HttpMetricsMiddleware
 from docflow_shared.openapi import refine_openapi
 from docflow_shared.runtime import ServiceRuntime
-from docflow_shared.settings import ServiceSettings
+from docflow_shared.settings import ServiceSettings, load_settings
 from docflow_shared.tokens import Principal, bearer_token
 from docflow_shared.tracing import TracingMiddleware, configure_tracing
 
@@ -90,6 +90,27 @@ def trusted_proxy_headers(app: ASGIApp, trusted_proxies: list[str]) -> ASGIApp:
     caller that is not a configured proxy cannot choose its client IP (docs/architecture.md).
     """
     return ProxyHeadersMiddleware(app, trusted_hosts=list(trusted_proxies))  # type: ignore[arg-type,return-value]
+
+
+S = TypeVar("S", bound=ServiceSettings)
+API_PREFIX = "/api/v1"
+
+
+def api_routers(*mounts: tuple[str, APIRouter, str]) -> list[APIRouter]:
+    """A service's API under ``/api/v1``: each ``(prefix, router, tag)`` mounted at its prefix,
+    under its tag in the OpenAPI document (``api.py::routers()`` of every service but auth)."""
+    api = APIRouter(prefix=API_PREFIX)
+    for prefix, router, tag in mounts:
+        api.include_router(router, prefix=prefix, tags=[tag])
+    return [api]
+
+
+def app_settings(settings_class: type[S], settings: S | None = None) -> S:
+    """An app factory's settings: those given (tests), else the environment's (``load_settings``),
+    with the service's logging configured from them."""
+    settings = settings or load_settings(settings_class)
+    configure_logging(settings.service_name, settings.log_level, as_json=settings.log_json)
+    return settings
 
 
 def create_service_app(

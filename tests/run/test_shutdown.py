@@ -7,25 +7,13 @@ import signal
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from docflow_dev.devstack import SERVICES, ServiceProcess, free_port
 from docflow_dev.localservers import EmbeddedMongo
+from docflow_dev.processes import wait_ready
 
 SPECS = {spec.name: spec for spec in SERVICES if spec.installed()}
-
-
-def wait_ready(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{url} did not get ready within {timeout:.0f}s")
 
 
 @pytest.mark.parametrize("service", sorted(set(SPECS) - {"gateway"}))
@@ -39,7 +27,7 @@ def test_sigterm_with_the_database_gone_exits_within_the_graceful_timeout(
     assert proc.process is not None
     try:
         proc.wait()
-        wait_ready(proc.url)
+        wait_ready(f"{proc.url}/ready", 30)
         mongo.stop()
         time.sleep(1.5)  # let the service notice: relays, schedulers and consumers hit the dead database
         started = time.monotonic()

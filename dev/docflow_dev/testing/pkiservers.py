@@ -24,7 +24,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
-from docflow_signing.crypto.devca import Issued, KeyType, generate_key
+from docflow_signing.crypto.devca import Issued, KeyType, generate_key, key_usage
 
 
 def free_port() -> int:
@@ -44,10 +44,7 @@ def issue_with_revocation(ca: Issued, common_name: str, *, ocsp_url: str | None 
         .issuer_name(ca.cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
         .not_valid_before(start).not_valid_after(start + timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(
-            digital_signature=True, content_commitment=True, key_encipherment=False, data_encipherment=False,
-            key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False,
-            decipher_only=False), critical=True)
+        .add_extension(key_usage(digital_signature=True, content_commitment=True), critical=True)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
     )
     if ocsp_url:

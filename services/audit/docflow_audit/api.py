@@ -5,11 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from docflow_audit.trail.router import router as trail_router
-
-PREFIX = "/api/v1"
+from docflow_shared.web import api_routers
 
 
 def routers() -> list[APIRouter]:
-    api = APIRouter(prefix=PREFIX)
-    api.include_router(trail_router, prefix="/documents", tags=["audit"])
-    return [api]
+    return api_routers(
+        ("/documents", trail_router, "audit"),
+    )

@@ -13,10 +13,8 @@ from docflow_audit.context import OUTBOX_COLLECTIONS, AuditContext
 from docflow_audit.identifiers import PATH_IDS
 from docflow_audit.settings import AuditSettings
 from docflow_audit.trail import handlers as trail_handlers
-from docflow_shared.logging import configure_logging
 from docflow_shared.runtime import ServiceRuntime
-from docflow_shared.settings import load_settings
-from docflow_shared.web import create_service_app
+from docflow_shared.web import app_settings, create_service_app
 
 
 @asynccontextmanager
@@ -29,7 +27,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(settings: AuditSettings | None = None) -> FastAPI:
-    settings = settings or load_settings(AuditSettings)
-    configure_logging(settings.service_name, settings.log_level, as_json=settings.log_json)
+    settings = app_settings(AuditSettings, settings)
     return create_service_app(title="DocFlow audit", lifespan=lifespan, routers=api.routers(),
                               id_patterns=PATH_IDS, settings=settings)

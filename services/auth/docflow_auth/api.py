@@ -12,8 +12,7 @@ from docflow_auth.passwords.router import router as passwords_router
 from docflow_auth.profile.router import router as profile_router
 from docflow_auth.sessions.router import me_router as sessions_me_router
 from docflow_auth.sessions.router import router as sessions_router
-
-API_PREFIX = "/api/v1"
+from docflow_shared.web import API_PREFIX
 
 
 def build_routers() -> list[APIRouter]:

@@ -11,10 +11,8 @@ from docflow_auth import api
 from docflow_auth.context import OUTBOX_COLLECTIONS, build_context
 from docflow_auth.settings import AuthSettings
 from docflow_shared.ids import id_pattern
-from docflow_shared.logging import configure_logging
 from docflow_shared.runtime import ServiceRuntime
-from docflow_shared.settings import load_settings
-from docflow_shared.web import create_service_app
+from docflow_shared.web import app_settings, create_service_app
 
 
 @asynccontextmanager
@@ -28,8 +26,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(settings: AuthSettings | None = None) -> FastAPI:
-    settings = settings or load_settings(AuthSettings)
-    configure_logging("auth", settings.log_level, as_json=settings.log_json)
+    settings = app_settings(AuthSettings, settings)
     return create_service_app(title="DocFlow auth", lifespan=lifespan, routers=api.build_routers(),
                               id_patterns={"user_id": id_pattern("u"), "session_id": id_pattern("s")},
                               settings=settings)

@@ -12,18 +12,17 @@ from docflow_documents.outsiders.router import router as outsiders
 from docflow_documents.sharing.router import inbox_router as inbox
 from docflow_documents.sharing.router import router as sharing
 from docflow_documents.versions.router import router as versions
-
-PREFIX = "/api/v1"
+from docflow_shared.web import api_routers
 
 
 def routers() -> list[APIRouter]:
-    api = APIRouter(prefix=PREFIX)
-    api.include_router(documents, prefix="/documents", tags=["documents"])
-    api.include_router(versions, prefix="/documents", tags=["versions"])
-    api.include_router(files, prefix="/documents", tags=["files"])
-    api.include_router(sharing, prefix="/documents", tags=["sharing"])
-    api.include_router(comments, prefix="/documents", tags=["comments"])
-    api.include_router(inbox, prefix="/inbox", tags=["inbox"])
-    api.include_router(contacts, prefix="/contacts", tags=["contacts"])
-    api.include_router(outsiders, prefix="/external", tags=["outside participants"])
-    return [api]
+    return api_routers(
+        ("/documents", documents, "documents"),
+        ("/documents", versions, "versions"),
+        ("/documents", files, "files"),
+        ("/documents", sharing, "sharing"),
+        ("/documents", comments, "comments"),
+        ("/inbox", inbox, "inbox"),
+        ("/contacts", contacts, "contacts"),
+        ("/external", outsiders, "outside participants"),
+    )

@@ -18,11 +18,9 @@ from docflow_documents.outsiders import handlers as outsider_handlers
 from docflow_documents.settings import DocumentsSettings
 from docflow_documents.sharing import handlers as sharing_handlers
 from docflow_documents.users import handlers as user_handlers
-from docflow_shared.logging import configure_logging
 from docflow_shared.openapi import USER_ID_PATTERN
 from docflow_shared.runtime import ServiceRuntime
-from docflow_shared.settings import load_settings
-from docflow_shared.web import create_service_app
+from docflow_shared.web import app_settings, create_service_app
 
 
 @asynccontextmanager
@@ -40,8 +38,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(settings: DocumentsSettings | None = None) -> FastAPI:
-    settings = settings or load_settings(DocumentsSettings)
-    configure_logging(settings.service_name, settings.log_level, as_json=settings.log_json)
+    settings = app_settings(DocumentsSettings, settings)
     keep_large_buffers_out_of_the_heap()
     return create_service_app(title="DocFlow documents", lifespan=lifespan, routers=api.routers(),
                               id_patterns={**PATH_IDS, "recipient_id": USER_ID_PATTERN},

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from docflow_dev.testing.asserts import eventually
 from docflow_dev.testing.events import EventTap
 from docflow_dev.testing.issuer import LocalIssuer
 from docflow_dev.testing.plugin import event_sealer, tests_via
+from docflow_dev.testing.world import User
 from docflow_shared.bus import EventBus
 from docflow_shared.events import EventPayload, new_event
 from docflow_shared.events.catalogue import UserEmailVerified, UserRegistered
@@ -33,18 +33,6 @@ from docflow_shared.mongo import Document, create_client
 
 MAX_UPLOAD_MB = 4
 ZIP_MAX_ENTRIES = 500
-
-
-@dataclass
-class User:
-    id: str
-    email: str
-    full_name: str
-    token: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
 
 
 @pytest.fixture(scope="session")

@@ -5,11 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from docflow_mail.deliveries.router import router as deliveries_router
-
-PREFIX = "/api/v1"
+from docflow_shared.web import api_routers
 
 
 def routers() -> list[APIRouter]:
-    api = APIRouter(prefix=PREFIX)
-    api.include_router(deliveries_router, prefix="/admin/mail/deliveries", tags=["mail admin"])
-    return [api]
+    return api_routers(
+        ("/admin/mail/deliveries", deliveries_router, "mail admin"),
+    )

@@ -11,11 +11,9 @@ from docflow_mail import api
 from docflow_mail.context import OUTBOX_COLLECTIONS, MailContext
 from docflow_mail.deliveries import handlers as delivery_handlers
 from docflow_mail.settings import MailSettings
-from docflow_shared.logging import configure_logging
 from docflow_shared.runtime import ServiceRuntime
-from docflow_shared.settings import load_settings
 from docflow_shared.tasks import within
-from docflow_shared.web import create_service_app
+from docflow_shared.web import app_settings, create_service_app
 
 
 @asynccontextmanager
@@ -32,7 +30,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(settings: MailSettings | None = None) -> FastAPI:
-    settings = settings or load_settings(MailSettings)
-    configure_logging(settings.service_name, settings.log_level, as_json=settings.log_json)
+    settings = app_settings(MailSettings, settings)
     return create_service_app(title="DocFlow mail", lifespan=lifespan, routers=api.routers(),
                               settings=settings)

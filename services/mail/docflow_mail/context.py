@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from docflow_mail.deliveries.dispatcher import RetryLoop
 from docflow_mail.deliveries.repository import COLLECTION, DeliveryRepository
 from docflow_mail.deliveries.service import DeliveryService
 from docflow_mail.settings import MailSettings
 from docflow_mail.smtp.client import SmtpPool
 from docflow_mail.templates.renderer import TemplateRenderer
+from docflow_shared.dueloop import DueLoop
 from docflow_shared.outbox import Outbox
 from docflow_shared.runtime import ServiceRuntime
 from docflow_shared.sealed import SecretSealer
@@ -38,8 +38,10 @@ class MailContext:
                                               data_dir=settings.data_dir)
         self.deliveries = DeliveryService(runtime=runtime, settings=settings, repository=self.repository,
                                           renderer=self.renderer, smtp=self.smtp, sealer=self.sealer)
-        self.retry_loop = RetryLoop(self.deliveries, poll_seconds=settings.retry_poll_seconds,
-                                    concurrency=settings.smtp_pool_size * 2)
+        # the retry loop: sends deliveries that are due (new, retrying, or claimed by a sender that died)
+        self.retry_loop = DueLoop(due=lambda limit: self.repository.due_ids(limit=limit),
+                                  attempt=self.deliveries.attempt, name="mail-retry-loop", what="delivery",
+                                  poll_seconds=settings.retry_poll_seconds, concurrency=settings.smtp_pool_size * 2)
         self.deliveries.wake_sender = self.retry_loop.wake
 
     async def create_indexes(self) -> None:

@@ -6,12 +6,11 @@ from fastapi import APIRouter
 
 from docflow_notify.streams.router import router as streams_router
 from docflow_notify.webhooks.router import router as webhooks_router
-
-PREFIX = "/api/v1"
+from docflow_shared.web import api_routers
 
 
 def routers() -> list[APIRouter]:
-    api = APIRouter(prefix=PREFIX)
-    api.include_router(streams_router, prefix="/events", tags=["events"])
-    api.include_router(webhooks_router, prefix="/webhooks", tags=["webhooks"])
-    return [api]
+    return api_routers(
+        ("/events", streams_router, "events"),
+        ("/webhooks", webhooks_router, "webhooks"),
+    )

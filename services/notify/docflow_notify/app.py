@@ -12,11 +12,9 @@ from docflow_notify.context import OUTBOX_COLLECTIONS, NotifyContext
 from docflow_notify.settings import NotifySettings
 from docflow_notify.streams import handlers as stream_handlers
 from docflow_notify.webhooks import handlers as webhook_handlers
-from docflow_shared.logging import configure_logging
 from docflow_shared.runtime import ServiceRuntime
-from docflow_shared.settings import load_settings
 from docflow_shared.tasks import within
-from docflow_shared.web import create_service_app
+from docflow_shared.web import app_settings, create_service_app
 
 # how often streams are checked for an expired access token
 EXPIRY_CHECK_SECONDS = 1.0
@@ -43,7 +41,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
-    settings = settings or load_settings(NotifySettings)
-    configure_logging(settings.service_name, settings.log_level, as_json=settings.log_json)
+    settings = app_settings(NotifySettings, settings)
     return create_service_app(title="DocFlow notify", lifespan=lifespan, routers=api.routers(),
                               settings=settings)

@@ -9,11 +9,11 @@ from docflow_notify.streams.hub import Hub
 from docflow_notify.streams.repository import NotificationRepository
 from docflow_notify.streams.service import StreamService
 from docflow_notify.webhooks.deliveries import DeliveryRepository
-from docflow_notify.webhooks.dispatcher import SendLoop
 from docflow_notify.webhooks.guard import AddressGuard, GuardedResolver
 from docflow_notify.webhooks.repository import WebhookRepository
 from docflow_notify.webhooks.sender import DeliveryService
 from docflow_notify.webhooks.service import WebhookService
+from docflow_shared.dueloop import DueLoop
 from docflow_shared.runtime import ServiceRuntime
 
 OUTBOX_COLLECTIONS: tuple[str, ...] = ()
@@ -43,8 +43,11 @@ class NotifyContext:
         self.deliveries = DeliveryService(settings=settings, webhooks=self.webhook_repository,
                                           repository=self.delivery_repository, registry=self.webhooks,
                                           guard=self.guard, http=self.http)
-        self.send_loop = SendLoop(self.deliveries, poll_seconds=settings.webhook_retry_poll_seconds,
-                                  concurrency=settings.webhook_concurrency)
+        # the send loop: attempts due deliveries in every replica; a claim makes each attempt one replica's
+        self.send_loop = DueLoop(due=lambda limit: self.delivery_repository.due_ids(limit=limit),
+                                 attempt=self.deliveries.attempt, name="webhook-send-loop", what="webhook delivery",
+                                 poll_seconds=settings.webhook_retry_poll_seconds,
+                                 concurrency=settings.webhook_concurrency)
         self.deliveries.wake_sender = self.send_loop.wake
 
     async def create_indexes(self) -> None:

@@ -13,10 +13,8 @@ from docflow_routes.ids import PATH_IDS
 from docflow_routes.projection import handlers as projection_handlers
 from docflow_routes.requests import handlers as request_handlers
 from docflow_routes.settings import RoutesSettings
-from docflow_shared.logging import configure_logging
 from docflow_shared.runtime import ServiceRuntime
-from docflow_shared.settings import load_settings
-from docflow_shared.web import create_service_app
+from docflow_shared.web import app_settings, create_service_app
 
 
 @asynccontextmanager
@@ -33,7 +31,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(settings: RoutesSettings | None = None) -> FastAPI:
-    settings = settings or load_settings(RoutesSettings)
-    configure_logging(settings.service_name, settings.log_level, as_json=settings.log_json)
+    settings = app_settings(RoutesSettings, settings)
     return create_service_app(title="DocFlow routes", lifespan=lifespan, routers=api.routers(),
                               id_patterns=PATH_IDS, settings=settings)

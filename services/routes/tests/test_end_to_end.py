@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import uuid
 
 import httpx
 import pytest
@@ -23,33 +22,7 @@ pytestmark = pytest.mark.skipif(
     reason="the end-to-end test needs every DocFlow service installed",
 )
 API = "/api/v1"
-PASSWORD = "Sturdy-Kettle-47"
 TITLE = "Supply contract"
-
-
-@pytest.fixture(scope="module")
-def trusted_ca(platform_env, pki):
-    """The test CA in the signing service's default trust directory ($DATA_DIR/signing/trust)."""
-    trust = os.path.join(platform_env["DATA_DIR"], "signing", "trust")
-    os.makedirs(trust, exist_ok=True)
-    with open(os.path.join(trust, "e2e-ca.pem"), "wb") as handle:
-        handle.write(pki.ca.cert_pem)
-    return pki
-
-
-async def account(client: httpx.AsyncClient, events, name: str) -> dict:
-    email = f"{name.lower()}.{uuid.uuid4().hex[:8]}@example.com"
-    created = await client.post(f"{API}/auth/signup", json={
-        "email": email, "password": PASSWORD, "full_name": name, "locale": "en"})
-    assert created.status_code == 201, created.text
-    user_id = created.json()["id"]
-    code = await events.wait_for("user.email_verification_requested", lambda e: e.data["user_id"] == user_id)
-    verified = await client.post(f"{API}/auth/email/verify", json={"email": email, "code": code.data["code"]})
-    assert verified.status_code == 200, verified.text
-    login = await client.post(f"{API}/auth/login", json={"email": email, "password": PASSWORD})
-    assert login.status_code == 200, login.text
-    return {"id": user_id, "email": email, "name": name,
-            "headers": {"Authorization": f"Bearer {login.json()['access_token']}"}}
 
 
 async def upload_certificate(client: httpx.AsyncClient, person: dict, issued: Issued) -> httpx.Response:
@@ -77,9 +50,9 @@ async def mail_about(smtp_sink, address: str, title: str, *, at_least: int = 1, 
     return messages
 
 
-async def test_three_signers_in_turn_through_the_gateway(client, events, smtp_sink, trusted_ca) -> None:
-    owner = await account(client, events, "Olga")
-    signers = [await account(client, events, name) for name in ("Aida", "Bolat", "Dana")]
+async def test_three_signers_in_turn_through_the_gateway(client, events, account, smtp_sink, trusted_ca) -> None:
+    owner = await account("Olga")
+    signers = [await account(name) for name in ("Aida", "Bolat", "Dana")]
     keys = {}
     for person in signers:
         keys[person["id"]] = trusted_ca.issue(person["name"], key_type="rsa" if person["name"] == "Bolat" else "ec")
@@ -144,9 +117,9 @@ async def test_three_signers_in_turn_through_the_gateway(client, events, smtp_si
     assert listed.status_code == 200 and len(listed.json()["items"]) == 3
 
 
-async def test_signed_files_are_fixed_and_former_signers_lose_access(client, events, trusted_ca) -> None:
-    owner = await account(client, events, "Olga")
-    signers = [await account(client, events, name) for name in ("Aida", "Bolat")]
+async def test_signed_files_are_fixed_and_former_signers_lose_access(client, events, account, trusted_ca) -> None:
+    owner = await account("Olga")
+    signers = [await account(name) for name in ("Aida", "Bolat")]
     keys = {p["id"]: trusted_ca.issue(p["name"]) for p in signers}
     for person in signers:
         async def upload(person=person):

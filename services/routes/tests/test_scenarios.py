@@ -14,7 +14,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
 from docflow_dev.testing.asserts import eventually
@@ -25,33 +24,7 @@ pytestmark = pytest.mark.skipif(
     reason="the scenarios need every DocFlow service installed",
 )
 API = "/api/v1"
-PASSWORD = "Sturdy-Kettle-47"
 SESSION = "DocFlow-External-Session"
-
-
-@pytest.fixture(scope="module")
-def trusted_ca(platform_env, pki):
-    """The test CA in the signing service's default trust directory ($DATA_DIR/signing/trust)."""
-    trust = os.path.join(platform_env["DATA_DIR"], "signing", "trust")
-    os.makedirs(trust, exist_ok=True)
-    with open(os.path.join(trust, "scenarios-ca.pem"), "wb") as handle:
-        handle.write(pki.ca.cert_pem)
-    return pki
-
-
-async def account(client: httpx.AsyncClient, events, name: str) -> dict:
-    email = f"{name.lower()}.{uuid.uuid4().hex[:8]}@example.com"
-    created = await client.post(f"{API}/auth/signup", json={
-        "email": email, "password": PASSWORD, "full_name": name, "locale": "en"})
-    assert created.status_code == 201, created.text
-    user_id = created.json()["id"]
-    code = await events.wait_for("user.email_verification_requested", lambda e: e.data["user_id"] == user_id)
-    verified = await client.post(f"{API}/auth/email/verify", json={"email": email, "code": code.data["code"]})
-    assert verified.status_code == 200, verified.text
-    login = await client.post(f"{API}/auth/login", json={"email": email, "password": PASSWORD})
-    assert login.status_code == 200, login.text
-    return {"id": user_id, "email": email, "name": name,
-            "headers": {"Authorization": f"Bearer {login.json()['access_token']}"}}
 
 
 def openssl_sign(content: bytes, cert: Path, key: Path, workdir: Path) -> bytes:
@@ -113,11 +86,11 @@ def stage(*participants: tuple[str, str], external: bool = False) -> dict:
     return {"participants": [{"email": email, "role": role, "external": external} for email, role in participants]}
 
 
-async def test_scenario_1_approve_delegate_sign_outsider_cc(client, events, smtp_sink, trusted_ca,
+async def test_scenario_1_approve_delegate_sign_outsider_cc(client, events, account, smtp_sink, trusted_ca,
                                                             tmp_path) -> None:
     title = f"Supply contract {uuid.uuid4().hex[:6]}"
     owner, lawyer, director, deputy, accounting = [
-        await account(client, events, name) for name in ("Olga", "Lawyer", "Director", "Deputy", "Accounting")]
+        await account(name) for name in ("Olga", "Lawyer", "Director", "Deputy", "Accounting")]
     counterparty = f"partner-{uuid.uuid4().hex[:8]}@counterparty.kz"
     deputy_key = trusted_ca.issue("Deputy")
     partner_key = trusted_ca.issue("Partner LLP")
@@ -192,10 +165,10 @@ async def test_scenario_1_approve_delegate_sign_outsider_cc(client, events, smtp
         assert [e for e in events.of_type(kind) if e.data["request_id"] == request["id"]], kind
 
 
-async def test_scenario_2_decline_at_stage_two_stops_the_route(client, events, smtp_sink, trusted_ca) -> None:
+async def test_scenario_2_decline_at_stage_two_stops_the_route(client, events, account, smtp_sink, trusted_ca) -> None:
     title = f"Lease {uuid.uuid4().hex[:6]}"
     owner, lawyer, director, accounting = [
-        await account(client, events, name) for name in ("Olga", "Lawyer", "Director", "Accounting")]
+        await account(name) for name in ("Olga", "Lawyer", "Director", "Accounting")]
     doc_id, _, _ = await document_with_file(client, owner, title)
     request = await open_route(client, owner, doc_id, {"stages": [
         stage((lawyer["email"], "approve")), stage((director["email"], "sign")), stage((accounting["email"], "cc"))]})
@@ -216,9 +189,9 @@ async def test_scenario_2_decline_at_stage_two_stops_the_route(client, events, s
     assert not [e for e in events.of_type("route.completed") if e.data["request_id"] == request["id"]]
 
 
-async def test_scenario_3_expiry(client, events, smtp_sink, trusted_ca) -> None:
+async def test_scenario_3_expiry(client, events, account, smtp_sink, trusted_ca) -> None:
     title = f"Offer {uuid.uuid4().hex[:6]}"
-    owner, lawyer = [await account(client, events, name) for name in ("Olga", "Lawyer")]
+    owner, lawyer = [await account(name) for name in ("Olga", "Lawyer")]
     doc_id, _, _ = await document_with_file(client, owner, title)
     expires = (datetime.now(UTC) + timedelta(seconds=4)).isoformat()
     request = await open_route(client, owner, doc_id, {"stages": [stage((lawyer["email"], "approve"))],

@@ -9,10 +9,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from docflow_shared.bodylimit import BodyCap
-from docflow_shared.logging import configure_logging
 from docflow_shared.runtime import ServiceRuntime
-from docflow_shared.settings import load_settings
-from docflow_shared.web import create_service_app
+from docflow_shared.web import app_settings, create_service_app
 from docflow_signing.api import routers
 from docflow_signing.context import OUTBOX_COLLECTIONS, SigningContext
 from docflow_signing.evidence import handlers as evidence_handlers
@@ -39,8 +37,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(settings: SigningSettings | None = None) -> FastAPI:
-    settings = settings or load_settings(SigningSettings)
-    configure_logging(settings.service_name, settings.log_level, as_json=settings.log_json)
+    settings = app_settings(SigningSettings, settings)
     return create_service_app(title="DocFlow signing", lifespan=lifespan, routers=routers(), settings=settings,
                               id_patterns=PATH_IDS,
                               body_caps=body_caps(settings))

@@ -1,117 +1,44 @@
 """Fixtures for the signing service on real servers: its own process per test module (fresh
 database and broker namespace), a test PKI generated at test time, and a `world` that publishes
-the user.* / document.* events the service builds its projection from."""
+the user.* / document.* events the service builds its projection from (``docflow_dev.testing.world``)."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
 from prometheus_client.parser import text_string_to_metric_families
 
-from docflow_dev.devstack import Stack, free_port
+from docflow_dev.devstack import Stack
 from docflow_dev.testing.events import EventTap
 from docflow_dev.testing.issuer import LocalIssuer
+from docflow_dev.testing.world import ModuleEnv, Pki, make_pki, module_env, opened, running, tapped
+from docflow_dev.testing.world import World as ProjectionWorld
 from docflow_shared.bus import EventBus
-from docflow_shared.events import Event, EventPayload, Person, new_event
-from docflow_shared.events.catalogue import (
-    DocumentCreated,
-    DocumentFileAdded,
-    DocumentShared,
-    UserEmailVerified,
-    UserRegistered,
-)
-from docflow_shared.events.producers import producer_of
-from docflow_shared.mongo import create_client
-from docflow_signing.crypto.devca import Issued, KeyType, create_ca, issue_user_certificate, key_proof
 
-
-@dataclass
-class Pki:
-    """A trusted test CA (its certificate in ``trust_dir``) and a rogue CA nobody trusts."""
-
-    root: Path
-    trust_dir: Path
-    ca: Issued
-    rogue: Issued
-
-    def issue(self, name: str, *, key_type: KeyType = "ec", ca: Issued | None = None, **kwargs: Any) -> Issued:
-        return issue_user_certificate(ca or self.ca, name, key_type=key_type, **kwargs)
-
-    def write(self, issued: Issued, stem: str) -> tuple[Path, Path]:
-        return issued.write(self.root / "users", stem)
+SigningEnv = ModuleEnv
 
 
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    root = tmp_path_factory.mktemp("pki")
-    trust = root / "trust"
-    ca = create_ca("DocFlow Test CA", key_type="ec")
-    ca.write(trust, "test-ca")
-    (trust / "test-ca.key").unlink()
-    ca.write(root, "ca")
-    return Pki(root=root, trust_dir=trust, ca=ca, rogue=create_ca("Rogue CA", key_type="rsa"))
-
-
-@dataclass(frozen=True)
-class SigningEnv:
-    namespace: str
-    database: str
-    env: dict[str, str]
+    return make_pki(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def signing_env(platform_env: dict[str, str], local_issuer: LocalIssuer, pki: Pki,
                 request: pytest.FixtureRequest) -> SigningEnv:
     """Environment of this module's signing process: own database prefix and broker namespace."""
-    suffix = uuid.uuid4().hex[:6]
-    prefix = f"{platform_env['MONGODB_DB_PREFIX']}{suffix}_"
-    namespace = f"{platform_env['BROKER_NAMESPACE']}sig{suffix}."
-    env = {
-        **platform_env,
-        "JWKS_URL": local_issuer.jwks_url,
-        "MONGODB_DB_PREFIX": prefix,
-        "BROKER_NAMESPACE": namespace,
-        "SIGNING_TRUST_DIR": str(pki.trust_dir),
-        "SIGNING_SCHEDULER_TICK_SECONDS": "0.3",
-        "SIGNING_REMINDER_SECONDS": "3600",
-        "LOG_JSON": "false",
-        **getattr(request.module, "SIGNING_ENV", {}),
-    }
-    return SigningEnv(namespace=namespace, database=f"{prefix}signing", env=env)
-
-
-def wait_ready(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"{url} did not become ready")
+    return module_env(platform_env, local_issuer, pki, request, service="signing", tag="sig")
 
 
 @pytest.fixture(scope="module")
 def signing_stack(signing_env: SigningEnv, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    logs = tmp_path_factory.mktemp("signing-logs")
-    stack = Stack(env=signing_env.env, ports={"signing": free_port()}, only=("signing",), log_dir=logs,
-                  metrics_ports={"signing": free_port()}).start()
-    try:
-        wait_ready(stack.url("signing"))
+    with running(signing_env, ("signing",), tmp_path_factory.mktemp("signing-logs")) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 @pytest.fixture(scope="module")
@@ -123,73 +50,14 @@ def base_url(signing_stack: Stack) -> str:
 @pytest_asyncio.fixture(loop_scope="session")
 async def signing_events(amqp_url: str, signing_env: SigningEnv) -> AsyncIterator[EventTap]:
     """Every event on this module's exchange from the start of the test."""
-    tap = EventTap(amqp_url, signing_env.namespace)
-    async with asyncio.timeout(20):  # a broker that accepts TCP but never answers must not hang the run
-        await tap.__aenter__()
-    try:
+    async with tapped(amqp_url, signing_env) as tap:
         yield tap
-    finally:
-        await tap.__aexit__(None, None, None)
 
 
-@dataclass
-class User:
-    id: str
-    email: str
-    full_name: str
-    token: str
-    iin: str | None = None
+class World(ProjectionWorld):
+    """The projection world, and what signing's consumer counted."""
 
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-    @property
-    def person(self) -> Person:
-        return Person(user_id=self.id, email=self.email, full_name=self.full_name, locale="en")
-
-
-@dataclass
-class Doc:
-    id: str
-    owner: User
-    title: str
-    files: dict[str, str] = field(default_factory=dict)
-    content: dict[str, bytes] = field(default_factory=dict)
-
-
-class World:
-    """Publishes the events auth and documents would publish, and waits for the projection."""
-
-    def __init__(self, bus: EventBus, issuer: LocalIssuer, mongo_url: str, database: str, base_url: str,
-                 metrics_url: str) -> None:
-        self.http = httpx.AsyncClient(base_url=base_url, timeout=30)
-        self.bus = bus
-        self.issuer = issuer
-        self.mongo = create_client(mongo_url)
-        self.db = self.mongo[database]
-        self.metrics_url = metrics_url
-
-    async def publish(self, payload: EventPayload) -> Event:
-        event = new_event(payload, producer=producer_of(payload.TYPE) or "test")
-        await self.bus.publish(event)
-        return event
-
-    async def wait_for(self, collection: str, query: dict[str, Any], *, present: bool = True,
-                       timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = await self.db[collection].find_one(query)
-            if (found is not None) == present:
-                return
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"{collection} {query} {'never appeared' if present else 'never went away'}")
-
-    async def handled(self, *events: Event) -> None:
-        """Wait until signing has handled each of ``events``: its mark in processed_events is written
-        only after the handler returned, whatever order the consumer ran them in."""
-        for event in events:
-            await self.wait_for("processed_events", {"_id": f"signing:{event.id}"})
+    metrics_url = ""
 
     async def acknowledged(self, event_type: str) -> int:
         """How many ``event_type`` events signing has taken from its queue and acknowledged as handled,
@@ -208,80 +76,18 @@ class World:
                 raise AssertionError(f"signing acknowledged {seen} {event_type} events, never {count}")
             await asyncio.sleep(0.1)
 
-    async def user(self, name: str = "Test User", *, iin: str | None = None, verified: bool = True,
-                   email: str | None = None) -> User:
-        """A user as auth announces one; ``verified`` users have also proven their address, which
-        is what makes them reachable as signers."""
-        user_id = f"usr_{uuid.uuid4().hex[:12]}"
-        email = email or f"{user_id}@example.kz"
-        await self.publish(UserRegistered(user_id=user_id, email=email, full_name=name, locale="en", iin=iin))
-        await self.wait_for("users", {"_id": user_id, "full_name": name})
-        if verified:
-            await self.publish(UserEmailVerified(user_id=user_id, email=email))
-            await self.wait_for("users", {"_id": user_id, "verified_email_key": email})
-        return User(id=user_id, email=email, full_name=name, token=self.issuer.token(user_id), iin=iin)
-
-    async def document(self, owner: User, files: dict[str, bytes], title: str = "Contract") -> Doc:
-        doc = Doc(id=f"doc_{uuid.uuid4().hex[:12]}", owner=owner, title=title)
-        await self.publish(DocumentCreated(document_id=doc.id, owner_id=owner.id, title=title, status="draft"))
-        for name, content in files.items():
-            await self.add_file(doc, name, content)
-        await self.wait_for("documents", {"_id": doc.id})
-        for file_id in doc.files.values():
-            await self.wait_for("files", {"_id": file_id})
-        return doc
-
-    async def add_file(self, doc: Doc, name: str, content: bytes, *, sha256: str | None = None) -> str:
-        file_id = f"fil_{uuid.uuid4().hex[:12]}"
-        doc.files[name], doc.content[name] = file_id, content
-        await self.publish(DocumentFileAdded(
-            document_id=doc.id, file_id=file_id, owner_id=doc.owner.id, name=name, size=len(content),
-            sha256=sha256 or hashlib.sha256(content).hexdigest(), content_type="application/pdf",
-        ))
-        return file_id
-
-    async def share(self, doc: Doc, recipient: User, permission: str) -> None:
-        await self.publish(DocumentShared(document_id=doc.id, title=doc.title, owner=doc.owner.person,
-                                          recipient=recipient.person, permission=permission))  # type: ignore[arg-type]
-        await self.wait_for("grants", {"_id": f"{doc.id}:{recipient.id}", "permission": permission})
-
-    async def possession(self, user: User, issued: Issued) -> dict[str, str]:
-        """``user``'s headers with a fresh challenge signed by ``issued``'s key (proof of possession)."""
-        response = await self.http.post("/api/v1/certificates/challenges", headers=user.headers)
-        assert response.status_code == 201, response.text
-        challenge = response.json()["challenge"]
-        return {**user.headers, "DocFlow-Key-Challenge": challenge, "DocFlow-Key-Proof": key_proof(challenge, issued)}
-
-    async def upload_certificate(self, user: User, issued: Issued) -> dict[str, Any]:
-        response = await self.http.post("/api/v1/certificates", json={"pem": issued.cert_pem.decode()},
-                                        headers=await self.possession(user, issued))
-        assert response.status_code == 201, response.text
-        return response.json()  # type: ignore[no-any-return]
-
-    async def sign(self, user: User, doc: Doc, name: str, signature: bytes) -> httpx.Response:
-        return await self.http.post(
-            f"/api/v1/documents/{doc.id}/files/{doc.files[name]}/signatures",
-            files={"signature": ("file.p7s", signature, "application/pkcs7-signature")}, headers=user.headers,
-        )
-
-    async def close(self) -> None:
-        await self.http.aclose()
-        await self.mongo.close()
-
 
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
 async def world(signing_stack: Stack, signing_env: SigningEnv, amqp_url: str, mongo_url: str,
                 local_issuer: LocalIssuer, base_url: str) -> AsyncIterator[World]:
-    bus = EventBus(amqp_url=amqp_url, service="signing-tests", namespace=signing_env.namespace)
-    await bus.start()
-    assert await bus.wait_ready(15)
-    world = World(bus, local_issuer, mongo_url, signing_env.database, base_url,
-                  signing_stack.metrics_url("signing"))
-    try:
+    def make(bus: EventBus) -> World:
+        world = World(bus, local_issuer, mongo_url, base_url, service="signing",
+                      databases=[signing_env.database("signing")])
+        world.metrics_url = signing_stack.metrics_url("signing")
+        return world
+
+    async with opened(amqp_url, signing_env, "signing", make) as world:
         yield world
-    finally:
-        await world.close()
-        await bus.close()
 
 
 @pytest.fixture

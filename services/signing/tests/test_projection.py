@@ -33,8 +33,8 @@ class TestDocumentDeleted:
             request_id="srq_0123456789abcdef01234567", document_id=doc.id, owner_id=owner.id, version=1,
             open=True, participants=[RouteParticipantAccess(user_id=signer.id, access="sign")]))
         await world.wait_for("route_access", {"document_id": doc.id, "user_id": signer.id})
-        await world.publish(DocumentDeleted(document_id=doc.id, owner_id=owner.id))
-        await world.wait_for("documents", {"_id": doc.id, "deleted": True})
+        deleted = await world.publish(DocumentDeleted(document_id=doc.id, owner_id=owner.id))
+        await world.handled(deleted)  # route access is forgotten after the tombstone is written
         assert await world.db.files.count_documents({"document_id": doc.id}) == 0
         assert await world.db.grants.count_documents({"document_id": doc.id}) == 0
         assert await world.db.route_access.count_documents({"document_id": doc.id}) == 0
@@ -83,8 +83,9 @@ class TestUserDeleted:
             open=True, participants=[RouteParticipantAccess(user_id=u.id, access="sign") for u in (leaving, staying)]))
         await world.wait_for("route_access", {"document_id": doc.id, "user_id": leaving.id})
 
-        await world.publish(UserDeleted(user_id=leaving.id, deleted_at=datetime.now(UTC)))
-        await world.wait_for("users", {"_id": leaving.id, "deleted": True})
+        deleted = await world.publish(UserDeleted(user_id=leaving.id, deleted_at=datetime.now(UTC)))
+        # the tombstone is the handler's first write; the certificates and route access go after it
+        await world.handled(deleted)
         assert await world.db.route_access.count_documents({"user_id": leaving.id}) == 0
         assert await world.db.certificates.count_documents({"user_id": leaving.id}) == 0
         # the deleted account's token is refused outright (the deny-list), its certificates are gone

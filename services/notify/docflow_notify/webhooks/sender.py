@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,16 +43,17 @@ def _nothing() -> None:
     return None
 
 
+@dataclass(kw_only=True, eq=False)
 class DeliveryService:
-    def __init__(self, *, settings: NotifySettings, webhooks: WebhookRepository, repository: DeliveryRepository,
-                 registry: WebhookService, guard: AddressGuard, http: aiohttp.ClientSession) -> None:
-        self.settings = settings
-        self.webhooks = webhooks
-        self.repository = repository
-        self.registry = registry
-        self.guard = guard
-        self.http = http
-        self.timeout = aiohttp.ClientTimeout(total=settings.webhook_timeout_seconds)
+    settings: NotifySettings
+    webhooks: WebhookRepository
+    repository: DeliveryRepository
+    registry: WebhookService
+    guard: AddressGuard
+    http: aiohttp.ClientSession
+
+    def __post_init__(self) -> None:
+        self.timeout = aiohttp.ClientTimeout(total=self.settings.webhook_timeout_seconds)
         self.wake_sender: Callable[[], None] = _nothing
         self._listening: dict[tuple[str, ...], tuple[float, list[dict[str, Any]]]] = {}
 

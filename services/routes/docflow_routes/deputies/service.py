@@ -8,11 +8,12 @@ from datetime import datetime
 from docflow_routes.clock import now_utc
 from docflow_routes.deputies.repository import DeputyRepository
 from docflow_routes.deputies.schemas import DeputyPut, DeputyRead
-from docflow_routes.projection.repository import ProjectionRepository, email_key
+from docflow_routes.projection.repository import ProjectionRepository
 from docflow_shared.errors import NotFound, Unprocessable, field_error
 from docflow_shared.events import Event, EventPayload
 from docflow_shared.events.catalogue import RouteDelegated
 from docflow_shared.mongo import Document, stored_datetime
+from docflow_shared.projection.repository import email_key
 
 
 class DeputyService:

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Header, status
 
 from docflow_routes.dependencies import Ctx, Origin
 from docflow_routes.external.schemas import CodeBody, ExternalView, LinkOpened, SessionOpened
-from docflow_routes.external.service import ExternalSession
 from docflow_routes.requests.actions import Outsider
 from docflow_routes.requests.schemas import DeclineBody, DelegateBody
 
@@ -17,16 +16,11 @@ router = APIRouter()
 
 
 async def external_session(ctx: Ctx, session_token: Annotated[str | None, Header(
-        alias="DocFlow-External-Session", description="the session_token the code gave")] = None) -> ExternalSession:
+        alias="DocFlow-External-Session", description="the session_token the code gave")] = None) -> Outsider:
     return await ctx.external.session(session_token)
 
 
-Session = Annotated[ExternalSession, Depends(external_session)]
-
-
-def outsider(session: ExternalSession) -> Outsider:
-    return Outsider(request_id=session.request_id, document_id=session.document_id, entry_id=session.entry_id,
-                    email=session.email, delegate=session.delegate, signer_id=session.signer_id)
+Session = Annotated[Outsider, Depends(external_session)]
 
 
 @router.get("/session", response_model=ExternalView, summary="The request and its document, for the session")
@@ -36,18 +30,18 @@ async def view(session: Session, ctx: Ctx) -> ExternalView:
 
 @router.post("/session/approve", status_code=status.HTTP_202_ACCEPTED, summary="Approve, through the session")
 async def approve(session: Session, ctx: Ctx, origin: Origin) -> None:
-    await ctx.actions.approve_as_outsider(outsider(session), origin)
+    await ctx.actions.approve_as_outsider(session, origin)
 
 
 @router.post("/session/decline", status_code=status.HTTP_202_ACCEPTED, summary="Decline, through the session")
 async def decline(body: DeclineBody, session: Session, ctx: Ctx, origin: Origin) -> None:
-    await ctx.actions.decline_as_outsider(outsider(session), body, origin)
+    await ctx.actions.decline_as_outsider(session, body, origin)
 
 
 @router.post("/session/delegate", status_code=status.HTTP_202_ACCEPTED,
              summary="Hand your part to someone else, through the session")
 async def delegate(body: DelegateBody, session: Session, ctx: Ctx, origin: Origin) -> None:
-    await ctx.actions.delegate_as_outsider(outsider(session), body, origin)
+    await ctx.actions.delegate_as_outsider(session, body, origin)
 
 
 @router.get("/{token}", response_model=LinkOpened, summary="Open a link: a 6-digit code goes to its address")

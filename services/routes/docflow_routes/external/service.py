@@ -12,6 +12,7 @@ from docflow_routes.external import secrets
 from docflow_routes.external.repository import ExternalRepository
 from docflow_routes.external.schemas import ExternalFile, ExternalView, LinkOpened, SessionOpened
 from docflow_routes.projection.repository import ProjectionRepository
+from docflow_routes.requests.actions import Outsider
 from docflow_routes.requests.lifecycle import title_of
 from docflow_routes.requests.repository import SignatureRequestRepository
 from docflow_routes.requests.stages import role_of, your_turn
@@ -41,29 +42,15 @@ def external_id(entry: Document, *, delegate: bool) -> str:
     return f"ext:{entry['_id']}:d" if delegate else f"ext:{entry['_id']}"
 
 
-@dataclass(frozen=True, slots=True)
-class ExternalSession:
-    """An outside participant's open session: one request, one entry, as themselves or as a delegate."""
-
-    request_id: str
-    document_id: str
-    entry_id: str
-    email: str
-    delegate: bool
-    signer_id: str
-
-
+@dataclass(kw_only=True, eq=False)
 class ExternalService:
-    def __init__(self, *, repository: ExternalRepository, requests: SignatureRequestRepository,
-                 projection: ProjectionRepository, sealer: SecretSealer, code_key: bytes,
-                 make_event: Callable[[EventPayload], Event], settings: RoutesSettings) -> None:
-        self.repository = repository
-        self.requests = requests
-        self.projection = projection
-        self.sealer = sealer
-        self.code_key = code_key
-        self.make_event = make_event
-        self.settings = settings
+    repository: ExternalRepository
+    requests: SignatureRequestRepository
+    projection: ProjectionRepository
+    sealer: SecretSealer
+    code_key: bytes
+    make_event: Callable[[EventPayload], Event]
+    settings: RoutesSettings
 
     # --- invitation (when a stage opens, or a part is delegated to an address) -----------------
 
@@ -162,18 +149,18 @@ class ExternalService:
 
     # --- the session ----------------------------------------------------------------------------
 
-    async def session(self, session_token: str | None) -> ExternalSession:
+    async def session(self, session_token: str | None) -> Outsider:
         """The caller's session; 401 without a valid one."""
         if not session_token:
             raise Unauthorized("This needs the DocFlow-External-Session header.", slug="session-missing")
         found = await self.repository.session(secrets.token_hash(session_token))
         if found is None or int(found["expires_us"]) <= us(now_utc()):
             raise Unauthorized("The session is unknown or has expired.", slug="session-invalid")
-        return ExternalSession(request_id=found["request_id"], document_id=found["document_id"],
+        return Outsider(request_id=found["request_id"], document_id=found["document_id"],
                                entry_id=found["entry_id"], email=found["email"], delegate=bool(found["delegate"]),
                                signer_id=found["signer_id"])
 
-    async def view(self, session: ExternalSession) -> ExternalView:
+    async def view(self, session: Outsider) -> ExternalView:
         request = await self.requests.get(session.request_id)
         if request is None:
             raise NotFound("Signature request not found.")

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from docflow_routes.clock import now_utc
-from docflow_routes.projection.repository import ProjectionRepository, email_key
+from docflow_routes.projection.repository import ProjectionRepository
 from docflow_routes.requests import events
 from docflow_routes.requests.lifecycle import RequestLifecycle, title_of
 from docflow_routes.requests.repository import SignatureRequestRepository
@@ -20,6 +20,7 @@ from docflow_shared.events import Event, EventPayload, Person
 from docflow_shared.events.catalogue import RouteActionOrigin
 from docflow_shared.mongo import Document
 from docflow_shared.outbox import Whole
+from docflow_shared.projection.repository import email_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +103,7 @@ class RouteActions:
 
     async def delegate_as_outsider(self, outsider: Outsider, body: DelegateBody, origin: RouteActionOrigin) -> None:
         """An outsider hands their own part on (a delegate cannot hand it further)."""
-        request = await self.repository.get(outsider.request_id)
-        if request is None:
-            raise NotFound("Signature request not found.")
-        if request["status"] != "open":
-            raise Conflict(f"The request is already {request['status']}.", slug="request-closed")
-        entries = await self.repository.signers_of(outsider.request_id)
-        entry = next((e for e in entries if e["_id"] == outsider.entry_id), None)
+        request, entries, entry = await self._outsider_request(outsider)
         if outsider.delegate or entry is None or entry["status"] != "pending" or role_of(entry) == "cc":
             raise Forbidden("Only a participant who has not acted yet may delegate.", slug="not-a-participant")
         await self._delegate(request, entries, entry, Person(user_id="", email=outsider.email), body, origin)
@@ -178,16 +173,21 @@ class RouteActions:
                 return Turn(request, entries, entry, actor, user_id, principal)
         raise Conflict("It is not your turn in this route yet.", slug="out-of-turn")
 
-    async def _outsider_turn(self, outsider: Outsider) -> Turn:
-        """The entry an outsider's session is for: 403 once their delegation ended or the entry
-        is done, 409 out of turn."""
+    async def _outsider_request(self, outsider: Outsider) -> tuple[Whole, list[Document], Document | None]:
+        """The open request of an outsider's session, its entries, and the session's entry (None
+        when it is gone); 404 for no request, 409 once it closed."""
         request = await self.repository.get(outsider.request_id)
         if request is None:
             raise NotFound("Signature request not found.")
         if request["status"] != "open":
             raise Conflict(f"The request is already {request['status']}.", slug="request-closed")
         entries = await self.repository.signers_of(outsider.request_id)
-        entry = next((e for e in entries if e["_id"] == outsider.entry_id), None)
+        return request, entries, next((e for e in entries if e["_id"] == outsider.entry_id), None)
+
+    async def _outsider_turn(self, outsider: Outsider) -> Turn:
+        """The entry an outsider's session is for: 403 once their delegation ended or the entry
+        is done, 409 out of turn."""
+        request, entries, entry = await self._outsider_request(outsider)
         if entry is None or entry["status"] != "pending" or role_of(entry) == "cc":
             raise Forbidden("You have no part left to act on in this request.", slug="not-a-participant")
         if outsider.delegate and (entry.get("delegate_email") != outsider.email or not delegation_active(entry)):

@@ -5,13 +5,13 @@ What happens to an open request afterwards is ``requests.lifecycle``."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timedelta
 
 from docflow_routes.clock import now_utc
 from docflow_routes.deputies.service import DeputyService
 from docflow_routes.ids import well_formed
-from docflow_routes.projection.access import DocumentAccess, document_access
-from docflow_routes.projection.repository import ProjectionRepository, email_key
+from docflow_routes.projection.repository import ProjectionRepository
 from docflow_routes.requests import events
 from docflow_routes.requests.access import access_changed, snapshot, with_access
 from docflow_routes.requests.lifecycle import RequestLifecycle, title_of, user_ids
@@ -30,21 +30,24 @@ from docflow_shared.ids import new_id
 from docflow_shared.mongo import Document
 from docflow_shared.outbox import Whole, retry_stale
 from docflow_shared.pagination import NEWEST_FIRST, Page
+from docflow_shared.projection.access import DocumentAccess, document_access
+from docflow_shared.projection.repository import email_key
 
 PREFIX = "srq"
 
 
+@dataclass(kw_only=True, eq=False)
 class SignatureRequestService:
-    def __init__(self, *, repository: SignatureRequestRepository, projection: ProjectionRepository,
-                 lifecycle: RequestLifecycle, deputies: DeputyService,
-                 make_event: Callable[[EventPayload], Event], reminder_seconds: float,
-                 reminder_min_seconds: float) -> None:
-        self.reminder_min_seconds = reminder_min_seconds
-        self.deputies = deputies
-        self.repository = repository
-        self.projection = projection
-        self.lifecycle = lifecycle
-        self.make_event = make_event
+    repository: SignatureRequestRepository
+    projection: ProjectionRepository
+    lifecycle: RequestLifecycle
+    deputies: DeputyService
+    make_event: Callable[[EventPayload], Event]
+    reminder_seconds: InitVar[float]
+    reminder_min_seconds: float
+    reminder: timedelta = field(init=False)
+
+    def __post_init__(self, reminder_seconds: float) -> None:
         self.reminder = timedelta(seconds=reminder_seconds)
 
     # --- API -----------------------------------------------------------------------------------

@@ -79,6 +79,15 @@ def _name(common_name: str, *, organization: str | None = None, iin: str | None 
     return x509.Name(attrs)
 
 
+def key_usage(*, digital_signature: bool = False, content_commitment: bool = False, key_encipherment: bool = False,
+              key_cert_sign: bool = False, crl_sign: bool = False) -> x509.KeyUsage:
+    """A keyUsage extension with the named bits set and every other bit clear."""
+    return x509.KeyUsage(
+        digital_signature=digital_signature, content_commitment=content_commitment,
+        key_encipherment=key_encipherment, data_encipherment=False, key_agreement=False,
+        key_cert_sign=key_cert_sign, crl_sign=crl_sign, encipher_only=False, decipher_only=False)
+
+
 def create_ca(common_name: str = "DocFlow Development CA", *, key_type: KeyType = "ec",
               days: int = 3650) -> Issued:
     """A self-signed CA certificate allowed to sign certificates."""
@@ -91,10 +100,7 @@ def create_ca(common_name: str = "DocFlow Development CA", *, key_type: KeyType 
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(
-            digital_signature=False, content_commitment=False, key_encipherment=False,
-            data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-            encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(key_usage(key_cert_sign=True, crl_sign=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
@@ -124,10 +130,8 @@ def issue_user_certificate(
         .serial_number(x509.random_serial_number())
         .not_valid_before(start).not_valid_after(end)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(
-            digital_signature=signing_usage, content_commitment=signing_usage,
-            key_encipherment=not signing_usage, data_encipherment=False, key_agreement=False,
-            key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(key_usage(digital_signature=signing_usage, content_commitment=signing_usage,
+                                 key_encipherment=not signing_usage), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
     )
@@ -156,10 +160,7 @@ def issue_tsa_certificate(ca: Issued, common_name: str = "DocFlow Development TS
         .serial_number(x509.random_serial_number())
         .not_valid_before(start).not_valid_after(start + timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(
-            digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
-            key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False,
-            decipher_only=False), critical=True)
+        .add_extension(key_usage(digital_signature=True), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
@@ -249,10 +250,7 @@ def twin(of: Issued) -> Issued:
         .subject_name(of.cert.subject).issuer_name(of.cert.issuer).public_key(key.public_key())
         .serial_number(of.cert.serial_number)
         .not_valid_before(of.cert.not_valid_before_utc).not_valid_after(of.cert.not_valid_after_utc)
-        .add_extension(x509.KeyUsage(
-            digital_signature=True, content_commitment=True, key_encipherment=False, data_encipherment=False,
-            key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False),
-            critical=True)
+        .add_extension(key_usage(digital_signature=True, content_commitment=True), critical=True)
         .sign(key, hashes.SHA256())
     )
     return Issued(key, cert)

@@ -1,45 +1,22 @@
-"""Consumers of user.* and document.* events (file digests included): each runs once per event id
-and calls the projection service."""
+"""Consumers of user.* and document.* events (``docflow_shared.projection.handlers``), and of
+file digests, signing's own."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from docflow_shared.bus import Handler
-from docflow_shared.events import Event, EventPayload, catalogue
-from docflow_shared.mongo import ProcessedEvents
+from docflow_shared.events import catalogue
+from docflow_shared.projection.handlers import apply_once
+from docflow_shared.projection.handlers import subscriptions as projection_subscriptions
 
 if TYPE_CHECKING:
     from docflow_signing.context import SigningContext
 
-P = TypeVar("P", bound=EventPayload)
-
 
 def subscriptions(ctx: SigningContext) -> dict[str, Handler]:
     projection, processed = ctx.projection, ctx.processed
-    return dict([
-        _apply(processed, catalogue.UserRegistered, projection.user_registered),
-        _apply(processed, catalogue.UserUpdated, projection.user_updated),
-        _apply(processed, catalogue.UserEmailVerified, projection.email_verified),
-        _apply(processed, catalogue.UserDeleted, projection.user_deleted),
-        _apply(processed, catalogue.DocumentCreated, projection.document_saved),
-        _apply(processed, catalogue.DocumentUpdated, projection.document_saved),
-        _apply(processed, catalogue.DocumentDeleted, projection.document_deleted),
-        _apply(processed, catalogue.DocumentFileAdded, projection.file_added),
-        _apply(processed, catalogue.DocumentFileDigested, projection.file_digested),
-        _apply(processed, catalogue.DocumentFileRemoved, projection.file_removed),
-        _apply(processed, catalogue.DocumentShared, projection.granted),
-        _apply(processed, catalogue.DocumentShareRevoked, projection.revoked),
-    ])
-
-
-def _apply(processed: ProcessedEvents, payload: type[P],
-           apply: Callable[[P, datetime], Awaitable[None]]) -> tuple[str, Handler]:
-    """The handler of ``payload``'s event type: it gives ``apply`` the typed payload and when it
-    happened, once per event id (a redelivered event is acknowledged without running again)."""
-    async def handle(event: Event) -> None:
-        await processed.run_once(event, lambda: apply(event.payload(payload), event.occurred_at))
-
-    return payload.TYPE, handle
+    return {
+        **projection_subscriptions(processed, projection),
+        **dict([apply_once(processed, catalogue.DocumentFileDigested, projection.file_digested)]),
+    }

@@ -13,7 +13,7 @@ from docflow_shared.events.catalogue import (
     RouteExternalAccessRevoked,
 )
 from docflow_shared.mongo import Document
-from docflow_signing.projection.access import DocumentAccess, document_access
+from docflow_shared.projection.access import DocumentAccess, document_access
 from docflow_signing.projection.repository import ProjectionRepository
 from docflow_signing.routes.repository import SEES, RouteAccessRepository
 
@@ -46,7 +46,7 @@ class RouteAccessService:
         """An outsider proved their address to routes: their session token opens this document.
         The projection knows them by their route identity, with their address for events."""
         await self.projection.upsert_user(user_id=granted.signer_id, email=granted.email, full_name="",
-                                          locale="ru", iin=None, at=at)
+                                          locale="ru", at=at, extra={"iin": None})
         await self.repository.grant_session(granted)
 
     async def external_revoked(self, revoked: RouteExternalAccessRevoked, at: datetime) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from docflow_shared.errors import NotFound
 from docflow_shared.mongo import Document
-from docflow_signing.projection.repository import ProjectionRepository
+from docflow_shared.projection.repository import ProjectionRepository
 
 
 @dataclass(frozen=True, slots=True)
