@@ -135,3 +135,15 @@ async def test_without_the_option_the_employees_signature_completes_the_route(wo
     await route_events.wait_for("route.completed", lambda e: e.data["request_id"] == request["id"])
     final = await read(world, owner, doc)
     assert final["signers"][0]["status"] == "signed" and final["signers"][0]["signatures_without_sign_right"] == []
+
+
+async def test_the_request_wide_option_applies_to_every_signer_not_to_approvers(world) -> None:
+    owner, approver, first, second = [await world.user(n) for n in ("Owner", "Approver", "First", "Second")]
+    doc = await world.document(owner, {"contract.pdf": os.urandom(1000)}, title="Lease")
+    created = await world.http.post(f"/api/v1/documents/{doc.id}/signature-requests", json={
+        "require_sign_right": True,
+        "stages": [{"participants": [{"email": approver.email, "role": "approve"}]},
+                   {"participants": [{"email": first.email}, {"email": second.email}]}]}, headers=owner.headers)
+    assert created.status_code == 201, created.text
+    assert [s["require_sign_right"] for s in created.json()["signers"]] == [False, True, True]
+    assert all(s["signatures_without_sign_right"] == [] for s in created.json()["signers"])
