@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import subprocess
+import sys
 import uuid
+from io import BytesIO
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -14,11 +17,14 @@ import pytest
 import yaml
 from aiormq.exceptions import ChannelAccessRefused
 from pydantic import ValidationError
+from pyhanko.pdf_utils.reader import PdfFileReader
 
+from docflow_dev.testing.pdfs import plain_pdf
 from docflow_shared import broker_users
 from docflow_shared.broker import exchange_name
 from docflow_shared.sealed import new_key_spec
 from docflow_shared.settings import ServiceSettings, is_placeholder
+from docflow_signing.evidence.seal import FIELD, Seal
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("gateway", "auth", "documents", "signing", "mail", "routes", "audit", "notify")
@@ -209,3 +215,40 @@ class TestBrokerUsers:
                 await (await cleanup.channel()).exchange_delete(exchange_name(namespace))
         finally:
             broker_users.delete_locally([u["name"] for u in document["users"]])
+
+
+class TestEvidenceSeal:
+    """Compose runs signing in production mode, which answers evidence PDFs with 503
+    evidence-seal-missing unless a seal is configured: a one-shot makes one at first start."""
+
+    async def test_compose_makes_the_seal_once_and_signing_seals_with_it(self, tmp_path: Path) -> None:
+        services = compose()["services"]
+        maker, signing = services["signing-seal"], services["signing"]
+        assert maker["build"]["args"]["SERVICE"] == "signing" and maker["restart"] == "no"
+        assert signing["depends_on"]["signing-seal"] == {"condition": "service_completed_successfully"}
+        for infrastructure in ("mongo", "rabbitmq"):  # its own depends_on replaces the shared one
+            assert signing["depends_on"][infrastructure] == {"condition": "service_healthy"}
+        command = maker["command"]
+        directory = command[command.index("--dir") + 1]
+        (source,) = [v.rsplit(":", 1)[0] for v in maker["volumes"] if v.rsplit(":", 1)[1] == directory]
+        (mounted,) = [v for v in signing["volumes"] if v.startswith(source + ":")]
+        mount, mode = mounted.removeprefix(source + ":").split(":")
+        assert mode == "ro"
+        default = re.fullmatch(r"\$\{SIGNING_SEAL_DIR_HOST:-([\w-]+)\}", source)
+        assert default is not None and default.group(1) in compose()["volumes"]
+        env = signing["environment"]
+        paths = [Path(env["SIGNING_EVIDENCE_SEAL_CERT"]), Path(env["SIGNING_EVIDENCE_SEAL_KEY"])]
+        assert all(path.parent == Path(mount) for path in paths)
+
+        volume = tmp_path / "signing-seal"
+        run = [sys.executable, *command[1:command.index("--dir")], "--dir", str(volume)]
+        subprocess.run(run, check=True, capture_output=True, timeout=120)
+        first = [(volume / path.name).read_bytes() for path in paths]
+        subprocess.run(run, check=True, capture_output=True, timeout=120)  # a restart keeps the seal
+        assert [(volume / path.name).read_bytes() for path in paths] == first
+
+        seal = Seal(volume / paths[0].name, volume / paths[1].name)
+        sealed = await seal.sign(plain_pdf(), reason="compose wiring")
+        (embedded,) = PdfFileReader(BytesIO(sealed)).embedded_signatures
+        assert embedded.field_name == FIELD
+        assert embedded.signer_cert.subject.native["common_name"] == "DocFlow evidence seal"

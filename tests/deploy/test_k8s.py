@@ -9,7 +9,7 @@ import json
 import shutil
 import subprocess
 from functools import cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import jsonschema
@@ -108,6 +108,26 @@ class TestBuild:
             ports = {port["name"]: port for port in service["spec"]["ports"]}
             assert ports["metrics"]["targetPort"] == "metrics", name
             assert service["metadata"]["labels"]["part-of"] == "docflow", name
+
+    def test_signing_reads_the_evidence_seal_from_its_secret(self, directory: Path) -> None:
+        """Without the seal's settings production answers evidence PDFs with 503 evidence-seal-missing:
+        they name files of the mounted Secret (a TLS Secret's keys), readable by the service's user."""
+        docs = build(directory)
+        signing = of_kind(docs, "Deployment")["signing"]
+        pod = signing["spec"]["template"]["spec"]
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        mounts = {m["mountPath"]: m for m in container(signing)["volumeMounts"]}
+        settings = of_kind(docs, "ConfigMap")["docflow-config"]["data"]
+        for setting, key in (("SIGNING_EVIDENCE_SEAL_CERT", "tls.crt"), ("SIGNING_EVIDENCE_SEAL_KEY", "tls.key")):
+            path = PurePosixPath(settings[setting])
+            assert path.name == key, setting
+            mount = mounts[str(path.parent)]
+            assert mount["readOnly"] is True
+            secret = volumes[mount["name"]]["secret"]
+            assert secret["secretName"] == "docflow-evidence-seal" and not secret.get("optional")
+            assert secret["defaultMode"] & 0o044 == 0o040  # the group (fsGroup), not everyone
+        assert pod["securityContext"]["fsGroup"] == pod["securityContext"]["runAsUser"]
+        assert "docflow-evidence-seal" in (BASE / "config.yaml").read_text()  # how to create it
 
     def test_consumers_scale_on_their_queue_and_http_services_on_cpu(self, directory: Path) -> None:
         docs = build(directory)

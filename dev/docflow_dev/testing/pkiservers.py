@@ -57,16 +57,54 @@ def issue_with_revocation(ca: Issued, common_name: str, *, ocsp_url: str | None 
     return Issued(key, builder.sign(ca.key, hashes.SHA256()))
 
 
+def issue_intermediate_ca(root: Issued, common_name: str, *, crl_url: str | None = None,
+                          ocsp_url: str | None = None, key_type: KeyType = "ec") -> Issued:
+    """An intermediate CA under ``root`` (made with ``create_ca(path_length=1)``), naming where its
+    own revocation is published: the root's CRL and/or OCSP responder."""
+    key = generate_key(key_type)
+    now = datetime.now(UTC)
+    builder = (
+        x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+        .issuer_name(root.cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=30)).not_valid_after(now + timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(
+            digital_signature=False, content_commitment=False, key_encipherment=False, data_encipherment=False,
+            key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False,
+            decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root.key.public_key()), critical=False)
+    )
+    if ocsp_url:
+        builder = builder.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
+            AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url))]), critical=False)
+    if crl_url:
+        builder = builder.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+            full_name=[x509.UniformResourceIdentifier(crl_url)], relative_name=None, reasons=None,
+            crl_issuer=None)]), critical=False)
+    return Issued(key, builder.sign(root.key, hashes.SHA256()))
+
+
 def make_crl(ca: Issued, revoked: Iterable[tuple[int, datetime]], *, number: int = 1,
-             next_update: timedelta = timedelta(days=1)) -> bytes:
-    """A DER CRL of ``ca`` listing ``(serial, revoked_at)`` pairs."""
+             next_update: timedelta = timedelta(days=1), delta_of: int | None = None,
+             freshest_url: str | None = None, reasons: dict[int, x509.ReasonFlags] | None = None) -> bytes:
+    """A DER CRL of ``ca`` listing ``(serial, revoked_at)`` pairs (with ``reasons`` by serial);
+    ``delta_of``: a delta CRL on that complete CRL number; ``freshest_url``: where its delta CRL is."""
     now = datetime.now(UTC)
     builder = (x509.CertificateRevocationListBuilder().issuer_name(ca.cert.subject)
                .last_update(now - timedelta(minutes=1)).next_update(now + next_update)
                .add_extension(x509.CRLNumber(number), critical=False))
+    if delta_of is not None:
+        builder = builder.add_extension(x509.DeltaCRLIndicator(delta_of), critical=True)
+    if freshest_url is not None:
+        builder = builder.add_extension(x509.FreshestCRL([x509.DistributionPoint(
+            full_name=[x509.UniformResourceIdentifier(freshest_url)], relative_name=None, reasons=None,
+            crl_issuer=None)]), critical=False)
     for serial, when in revoked:
-        builder = builder.add_revoked_certificate(
-            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when).build())
+        entry = x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when)
+        if reasons and serial in reasons:
+            entry = entry.add_extension(x509.CRLReason(reasons[serial]), critical=False)
+        builder = builder.add_revoked_certificate(entry.build())
     return builder.sign(ca.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
 

@@ -1,4 +1,5 @@
-"""``docflow-signing``: a development CA with user certificates, and detached CMS signing of files.
+"""``docflow-signing``: a development CA with user certificates, detached CMS signing of files, and
+an evidence seal.
 
     docflow-signing dev-ca --out ./devca --user "Aida Bekova" --iin 900101300123 --key-type rsa
     docflow-signing sign contract.pdf --key devca/aida-bekova.key --cert devca/aida-bekova.pem \\
@@ -7,6 +8,7 @@
         --challenge "$CHALLENGE"
     docflow-signing sign contract.pdf --key AUTH_GOST512.p12 --password "$PIN" --cert signer.cer \\
         --chain nca_gost2022.cer   # an NCA RK key: GOST 34.10-2015 (512), Streebog-512
+    docflow-signing seal --dir /data/seal   # an evidence seal of its own, unless one is there
 
 DocFlow never holds users' private keys; this tool plays the user's signing tool in demos and tests.
 """
@@ -31,6 +33,7 @@ from docflow_signing.crypto.devca import (
 )
 from docflow_signing.crypto.streebog import GostUnavailable
 from docflow_signing.crypto.trust import read_certificates
+from docflow_signing.evidence.seal import DEV_CA, DEV_SEAL, make_seal
 
 PKCS12_SUFFIXES = (".p12", ".pfx")
 
@@ -114,6 +117,15 @@ def _prove(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seal(args: argparse.Namespace) -> int:
+    directory = Path(args.dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    made = make_seal(directory)
+    print(f"{'made' if made else 'kept'} the evidence seal in {directory}: {DEV_SEAL}.pem, {DEV_SEAL}.key, "
+          f"{DEV_CA}.pem (the CA verifiers trust)")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="docflow-signing", description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -143,6 +155,10 @@ def parser() -> argparse.ArgumentParser:
     prove.add_argument("--out", help="write the proof (base64 DER CMS) here instead of printing it")
     prove.add_argument("--password", help="password of an encrypted key")
     prove.set_defaults(run=_prove)
+    seal = commands.add_parser(
+        "seal", help="make an evidence seal (certificate, key and its own CA) in a directory, unless one is there")
+    seal.add_argument("--dir", required=True, help="where seal.pem, seal.key and seal-ca.pem go")
+    seal.set_defaults(run=_seal)
     return root
 
 

@@ -58,6 +58,7 @@ TRUST = FIXTURES / "trust"
 ROOT = x509.Certificate.load((TRUST / "root_test_gost_2022.cer").read_bytes())
 INTERMEDIATE = x509.Certificate.load((FIXTURES / "nca_gost2022_test.cer").read_bytes())
 PASSWORD = "Qwerty12"
+KZ_2004, KZ_2004_HASH = "1.2.398.3.10.1.1.1.2", "1.2.398.3.10.1.3.1"  # GOST 34.310-2004 and 34.311-95 (NCA RK)
 SIGNING_ENV = {"SIGNING_TRUST_DIR": str(TRUST), "SIGNING_DIGEST_WAIT_SECONDS": "20"}
 
 
@@ -384,6 +385,19 @@ class TestSignStoredFile:
         response = await task
         assert response.status_code == 422 and response.json()["type"].endswith("/signature-mismatch")
 
+    async def test_a_gost_34_310_2004_signature_of_a_stored_file_is_refused_naming_it(
+            self, world, individual: KzKey) -> None:
+        if not _valid_now(individual.cert):
+            pytest.skip("the NCA RK test certificate has expired: refresh the fixtures")
+        user = await world.user()
+        assert (await register(world, user, individual)).status_code == 201
+        doc = await world.document(user, {"a.pdf": b"archived"})
+        response = await world.sign(user, doc, "a.pdf", kz_sign(b"archived", individual, signature_oid=KZ_2004,
+                                                                 digest_oid=KZ_2004_HASH))
+        assert response.status_code == 422 and response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["type"].endswith("/signature-algorithm") and "GOST 34.310-2004" in problem["detail"]
+
     async def test_an_employee_without_the_right_to_sign_is_reported(self, world, signing_events) -> None:
         employee = load_key("legal/valid/employee")
         if not _valid_now(employee.cert):
@@ -459,6 +473,18 @@ class TestCoSignatures:
         alone = await world.http.post("/api/v1/signatures/verify", headers=user.headers, files={
             "file": ("f.pdf", content, "application/pdf"), "signature": ("f.p7s", russian)})
         assert alone.status_code == 422 and alone.json()["type"].endswith("/signature-algorithm")
+
+    async def test_a_gost_34_310_2004_co_signer_is_named(self, world, individual: KzKey) -> None:
+        """Archives hold Kazakh GOST 34.310-2004 signatures, which DocFlow does not verify: named, not guessed."""
+        user = await world.user()
+        content = b"archived order"
+        archived = kz_sign(content, load_key("legal/valid/employee"), signature_oid=KZ_2004, digest_oid=KZ_2004_HASH)
+        response = await world.http.post("/api/v1/signatures/verify", headers=user.headers, files={
+            "file": ("f.pdf", content, "application/pdf"),
+            "signature": ("f.p7s", co_signed(archived, kz_sign(content, individual)))})
+        assert response.status_code == 200, response.text
+        [other] = response.json()["co_signers"]
+        assert other["supported"] is False and "GOST 34.310-2004" in other["problems"][0]
 
     async def test_the_stored_signature_is_the_callers_and_reports_the_others(
             self, world, signing_events, individual: KzKey) -> None:

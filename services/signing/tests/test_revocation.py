@@ -18,8 +18,16 @@ from pathlib import Path
 
 import pytest
 from asn1crypto import x509 as asn1_x509
+from cryptography import x509 as cx509
 
-from docflow_dev.testing.pkiservers import FileServer, OcspResponder, free_port, issue_with_revocation, make_crl
+from docflow_dev.testing.pkiservers import (
+    FileServer,
+    OcspResponder,
+    free_port,
+    issue_intermediate_ca,
+    issue_with_revocation,
+    make_crl,
+)
 from docflow_shared.errors import Unprocessable
 from docflow_signing.crypto import revocation, streebog
 from docflow_signing.crypto.devca import (
@@ -85,6 +93,40 @@ def pkis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, OcspPki
         pki.responder.close()
 
 
+@dataclass
+class LayeredPki:
+    """A root, two issuing CAs under it (one revoked on the root's CRL two days ago), a leaf under
+    each, and the HTTP server publishing the three CRLs at the addresses the certificates name."""
+
+    root: Issued
+    revoked_ca: Issued
+    good_ca: Issued
+    under_revoked: Issued
+    under_good: Issued
+    files: FileServer
+    revoked_at: datetime
+
+
+@pytest.fixture(scope="module")
+def layered() -> Iterator[LayeredPki]:
+    files = FileServer()
+    now = datetime.now(UTC).replace(microsecond=0)
+    root = create_ca("Layered Root CA", path_length=1)
+    revoked_ca = issue_intermediate_ca(root, "Revoked Issuing CA", crl_url=f"{files.url}/root.crl")
+    good_ca = issue_intermediate_ca(root, "Good Issuing CA", crl_url=f"{files.url}/root.crl")
+    leaves = {name: issue_with_revocation(ca, f"Leaf under {name}", crl_url=f"{files.url}/{name}.crl",
+                                          not_before=now - timedelta(days=10))
+              for name, ca in (("revoked-ca", revoked_ca), ("good-ca", good_ca))}
+    revoked_at = now - timedelta(days=2)
+    files.files.update({"root.crl": make_crl(root, [(revoked_ca.cert.serial_number, revoked_at)], number=3),
+                        "revoked-ca.crl": make_crl(revoked_ca, [], number=1),
+                        "good-ca.crl": make_crl(good_ca, [], number=1)})
+    try:
+        yield LayeredPki(root, revoked_ca, good_ca, leaves["revoked-ca"], leaves["good-ca"], files, revoked_at)
+    finally:
+        files.close()
+
+
 def url_map(pkis: dict[str, OcspPki]) -> dict[str, str]:
     """The certificates' OCSP addresses onto the responders, and the NCA RK CRL address onto the fixture."""
     mapped = {KZ_CRL_PREFIX: f"{KZ}/"}
@@ -95,9 +137,10 @@ def url_map(pkis: dict[str, OcspPki]) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def signing_env(signing_env, pki, pkis, tmp_path_factory: pytest.TempPathFactory):
-    """Revocation checking on; trusted: the conftest's CA, both OCSP CAs and the NCA RK root."""
+def signing_env(signing_env, pki, pkis, layered, tmp_path_factory: pytest.TempPathFactory):
+    """Revocation checking on; trusted: the conftest's CA, both OCSP CAs, the layered root and the NCA RK root."""
     trust = tmp_path_factory.mktemp("revocation-trust")
+    (trust / "layered-root.pem").write_bytes(layered.root.cert_pem)
     pki.ca.write(trust, "test-ca")
     (trust / "test-ca.key").unlink()
     for key_type, made in pkis.items():
@@ -259,6 +302,121 @@ class TestPolicy:
         assert "2026-05-07 14:57:29 UTC" in (before.problem or "")
         after = revocation.judge(status, revoked_at + timedelta(seconds=1), unknown="accept")
         assert after.refused and after.slug == "certificate-revoked"
+
+
+class TestIssuingCas:
+    """The CA certificates on the path are checked like the signer's, from their own distribution point."""
+
+    async def test_an_intermediate_revoked_on_the_roots_crl_refuses_the_signature(self, layered) -> None:
+        policy = RevocationPolicy(RevocationChecker(timeout=5))
+        pool = [asn1(layered.revoked_ca), asn1(layered.root)]
+        with pytest.raises(Unprocessable) as refused:
+            await policy.apply(report(), asn1(layered.under_revoked), pool, datetime.now(UTC), refuse=True)
+        assert refused.value.slug == "certificate-revoked"
+        assert "issuing CA certificate" in refused.value.detail and "Revoked Issuing CA" in refused.value.detail
+        only_reported = report()
+        status = await policy.apply(only_reported, asn1(layered.under_revoked), pool, datetime.now(UTC),
+                                    refuse=False)
+        assert status.state == "good"  # the leaf itself is not on its CA's CRL
+        assert not only_reported.trusted and only_reported.trust_indication == "REVOKED"
+        assert only_reported.revocation is not None
+        (ca,) = only_reported.revocation["ca_certificates"]
+        assert ca["status"] == "revoked" and ca["source"] == "crl" and ca["crl_number"] == 3
+        assert ca["revoked_at"] == layered.revoked_at and "Revoked Issuing CA" in ca["subject"]
+
+    async def test_a_signature_made_before_the_ca_was_revoked_is_kept_with_both_times(self, layered) -> None:
+        marked = report()
+        before = layered.revoked_at - timedelta(hours=1)
+        await RevocationPolicy(RevocationChecker(timeout=5)).apply(
+            marked, asn1(layered.under_revoked), [asn1(layered.revoked_ca), asn1(layered.root)], before,
+            refuse=True)
+        assert marked.trusted
+        assert any("issuing CA certificate" in p and "after the signing time" in p for p in marked.problems)
+
+    async def test_a_good_path_lists_each_ca_checked(self, layered) -> None:
+        marked = report()
+        await RevocationPolicy(RevocationChecker(timeout=5), unknown="refuse").apply(
+            marked, asn1(layered.under_good), [asn1(layered.good_ca), asn1(layered.root)], datetime.now(UTC),
+            refuse=True)
+        assert marked.trusted and marked.problems == []
+        assert marked.revocation is not None and marked.revocation["status"] == "good"
+        (ca,) = marked.revocation["ca_certificates"]
+        assert ca["status"] == "good" and ca["url"] == f"{layered.files.url}/root.crl"
+
+    async def test_an_unreachable_ca_distribution_point_follows_the_unknown_policy(self, layered) -> None:
+        down = RevocationChecker(url_map={f"{layered.files.url}/root.crl": f"http://127.0.0.1:{free_port()}/x"},
+                                 timeout=5)
+        pool = [asn1(layered.good_ca), asn1(layered.root)]
+        with pytest.raises(Unprocessable) as refused:
+            await RevocationPolicy(down, unknown="refuse").apply(report(), asn1(layered.under_good), pool,
+                                                                 datetime.now(UTC), refuse=True)
+        assert refused.value.slug == "revocation-unknown" and "issuing CA certificate" in refused.value.detail
+        accepted = report()
+        await RevocationPolicy(down, unknown="accept").apply(accepted, asn1(layered.under_good), pool,
+                                                             datetime.now(UTC), refuse=True)
+        assert accepted.trusted and any(p.startswith("Revocation unknown of the issuing CA") for p in accepted.problems)
+
+    async def test_verify_reports_a_signature_under_a_revoked_ca_as_revoked(self, world, layered) -> None:
+        content = os.urandom(700)
+        signature = sign_detached(content, layered.under_revoked, extra_certs=(layered.revoked_ca.cert,))
+        user = await world.user()
+        response = await world.http.post("/api/v1/signatures/verify", headers=user.headers, files={
+            "file": ("f.pdf", content, "application/pdf"), "signature": ("f.p7s", signature)})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["intact"] and not body["trusted"] and body["chain"] == []
+        assert body["revocation"]["status"] == "good"
+        (ca,) = body["revocation"]["ca_certificates"]
+        assert ca["status"] == "revoked" and "Revoked Issuing CA" in ca["subject"]
+        assert any("issuing CA certificate" in p for p in body["problems"]), body["problems"]
+
+
+class TestDeltaCrls:
+    """A complete CRL naming a delta CRL (freshestCRL): the delta updates it, or, unusable, is reported."""
+
+    async def test_the_delta_revokes_and_lifts_a_hold(self, pkis) -> None:
+        ca = pkis["ec"].ca
+        files = FileServer()
+        try:
+            signers = {name: issue_with_revocation(ca, f"Delta {name}", crl_url=f"{files.url}/base.crl")
+                       for name in ("newly-revoked", "held", "good")}
+            serial = {name: issued.cert.serial_number for name, issued in signers.items()}
+            revoked_at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+            files.files["base.crl"] = make_crl(ca, [(serial["held"], revoked_at)], number=10,
+                                               freshest_url=f"{files.url}/delta.crl",
+                                               reasons={serial["held"]: cx509.ReasonFlags.certificate_hold})
+            files.files["delta.crl"] = make_crl(
+                ca, [(serial["newly-revoked"], revoked_at), (serial["held"], revoked_at)], number=11, delta_of=10,
+                reasons={serial["held"]: cx509.ReasonFlags.remove_from_crl})
+            checker = RevocationChecker(timeout=5)
+            revoked = await checker.check(asn1(signers["newly-revoked"]), asn1(ca))
+            assert revoked.state == "revoked" and revoked.revoked_at == revoked_at
+            assert revoked.crl_number == 10 and revoked.delta_crl_number == 11
+            assert revoked.delta_crl_url == f"{files.url}/delta.crl"
+            lifted = await checker.check(asn1(signers["held"]), asn1(ca))
+            assert lifted.state == "good" and lifted.delta_crl_number == 11
+            assert (await checker.check(asn1(signers["good"]), asn1(ca))).state == "good"
+        finally:
+            files.close()
+
+    async def test_an_unusable_delta_is_reported_and_the_complete_crl_decides(self, pkis) -> None:
+        ca = pkis["ec"].ca
+        files = FileServer()
+        try:
+            signer = issue_with_revocation(ca, "Delta signer", crl_url=f"{files.url}/base.crl")
+            files.files["base.crl"] = make_crl(ca, [], number=10, freshest_url=f"{files.url}/delta.crl")
+            missing = await RevocationChecker(timeout=5).check(asn1(signer), asn1(ca))
+            assert missing.state == "good" and missing.delta_crl_number is None
+            assert any(p.startswith(f"Delta CRL {files.url}/delta.crl") for p in missing.problems)
+            files.files["delta.crl"] = make_crl(ca, [(signer.cert.serial_number, datetime.now(UTC))], number=12,
+                                                delta_of=11)  # built on a complete CRL newer than number 10
+            newer = await RevocationChecker(timeout=5).check(asn1(signer), asn1(ca))
+            assert newer.state == "good" and any("newer than the one fetched" in p for p in newer.problems)
+            files.files["base.crl"] = make_crl(ca, [], number=13, delta_of=12)  # a delta where the complete one is
+            wrong = await RevocationChecker(timeout=5).check(asn1(signer), asn1(ca))
+            assert wrong.state == "unknown" and any("delta CRL, not a complete one" in p for p in wrong.problems)
+        finally:
+            files.close()
 
 
 class TestThroughTheService:

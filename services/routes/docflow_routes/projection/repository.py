@@ -27,13 +27,19 @@ class ProjectionRepository(SharedProjectionRepository):
         await self.signatures.create_index([("request_id", ASCENDING), ("signer_id", ASCENDING)])
 
     async def record_signature(self, *, signature_id: str, request_id: str, signer_id: str,
-                               signed_at: datetime) -> None:
+                               signed_at: datetime, signer_role: str | None = None,
+                               sign_right: bool | None = None) -> None:
+        """``signer_role`` and ``sign_right`` as signing read them from the certificate (Kazakh
+        certificates; null otherwise, and on signatures recorded before they were kept)."""
         await self.signatures.update_one(
             {"_id": signature_id},
             {"$setOnInsert": {"request_id": request_id, "signer_id": signer_id, "signed_at_us": event_us(signed_at),
-                              "signed_at": signed_at}},
+                              "signed_at": signed_at, "signer_role": signer_role, "sign_right": sign_right}},
             upsert=True,
         )
 
-    async def signature_for(self, request_id: str, signer_id: str) -> Document | None:
-        return await self.signatures.find_one({"request_id": request_id, "signer_id": signer_id})
+    async def signatures_for(self, request_id: str, signer_id: str) -> list[Document]:
+        """The signer's signatures under the request, oldest first."""
+        cursor = self.signatures.find({"request_id": request_id, "signer_id": signer_id}).sort(
+            [("signed_at_us", ASCENDING), ("_id", ASCENDING)])
+        return [doc async for doc in cursor]

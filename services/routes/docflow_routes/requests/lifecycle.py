@@ -93,18 +93,27 @@ class RequestLifecycle:
         if signed.request_id is None:
             return
         await self.projection.record_signature(signature_id=signed.signature_id, request_id=signed.request_id,
-                                               signer_id=signed.signer.user_id, signed_at=signed.signed_at)
+                                               signer_id=signed.signer.user_id, signed_at=signed.signed_at,
+                                               signer_role=signed.signer_role, sign_right=signed.sign_right)
         await self.settle(signed.request_id)
 
     async def _signature_of(self, request_id: str, entry: Document) -> Document | None:
-        """A signature made under the request by the participant or by their delegate."""
+        """The first signature made under the request by the participant or by their delegate. When
+        the entry requires the right to sign, only signatures with it count; the others are kept under
+        the entry (``signatures_without_sign_right``) for the API to show."""
+        made: list[Document] = []
         for signer in (entry["user_id"], entry.get("delegate_user_id"), f"ext:{entry['_id']}",
                        f"ext:{entry['_id']}:d"):
             if signer:
-                found = await self.projection.signature_for(request_id, str(signer))
-                if found is not None:
-                    return found
-        return None
+                made += await self.projection.signatures_for(request_id, str(signer))
+        if entry.get("require_sign_right"):
+            without = [{"signature_id": s["_id"], "signed_at": s["signed_at"], "signer_role": s.get("signer_role")}
+                       for s in made if s.get("sign_right") is not True]
+            if without != (entry.get("signatures_without_sign_right") or []):
+                await self.repository.note_without_sign_right(entry["_id"], without)
+                entry["signatures_without_sign_right"] = without
+            made = [s for s in made if s.get("sign_right") is True]
+        return made[0] if made else None
 
     async def opening(self, request: Document, entries: list[Document], stage: int) -> list[Event]:
         """A stage opens: ``route.stage_opened``, and ``signature.requested`` to its bound signers."""

@@ -155,6 +155,12 @@ class SignatureRequestRepository:
         )
         return result.modified_count > 0
 
+    async def note_without_sign_right(self, entry_id: str, records: list[dict[str, Any]]) -> None:
+        """Keep the signatures that lacked the right to sign under their (still pending) entry: the
+        whole list, which settling recomputes from the recorded signatures, so writing it twice is harmless."""
+        await self.signers.update_one({"_id": entry_id, "status": "pending"},
+                                      {"$set": {"signatures_without_sign_right": records}})
+
     async def mark_acted(self, entry_id: str, *, status: str, by: str, at: datetime,
                          reason: str | None = None) -> bool:
         """A pending entry approved or declined (once: a second action finds it no longer pending)."""

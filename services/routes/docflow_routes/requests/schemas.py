@@ -14,6 +14,10 @@ SignerStatus = Literal["pending", "signed", "approved", "declined", "removed", "
 Role = Literal["approve", "sign", "cc"]
 Rule = Literal["all", "any"]
 MAX_PARTICIPANTS = 50
+SIGN_RIGHT_HELP = ("a signature completes a signer's step only if its certificate gives the right to sign for "
+                   "the organisation (a Kazakh NCA RK certificate of its head or of an employee with the right "
+                   "to sign); any other signature is recorded under the signer as without the right to sign, "
+                   "and the signer stays pending")
 
 
 class ParticipantCreate(BaseModel):
@@ -29,6 +33,7 @@ class StageCreate(BaseModel):
 
     rule: Rule = "all"
     participants: list[ParticipantCreate] = Field(min_length=1, max_length=MAX_PARTICIPANTS)
+    require_sign_right: bool = Field(False, description=SIGN_RIGHT_HELP)
 
 
 class SignatureRequestCreate(BaseModel):
@@ -44,6 +49,7 @@ class SignatureRequestCreate(BaseModel):
     message: str = Field("", max_length=2000)
     expires_at: AwareDatetime | None = None
     hide_signatures_until_complete: bool = False
+    require_sign_right: bool = Field(False, description=SIGN_RIGHT_HELP + " (every stage)")
     reminder_seconds: float | None = Field(None, gt=0, le=30 * 86400,
                                            description="interval between reminders of an open stage (default: "
                                                        "the service's; at least ROUTES_REMINDER_MIN_SECONDS)")
@@ -77,6 +83,10 @@ class SignatureRequestCreate(BaseModel):
             return [(index, "sign", email) for index, email in enumerate(signers)]
         return [(0, "sign", email) for email in signers]
 
+    def sign_right_required(self, stage: int) -> bool:
+        """Whether the signers of ``stage`` must hold the right to sign."""
+        return self.require_sign_right or bool(self.stages and self.stages[stage].require_sign_right)
+
     def rules(self) -> list[str]:
         if self.stages:
             return [stage.rule for stage in self.stages]
@@ -99,6 +109,13 @@ class DelegateBody(BaseModel):
     until: AwareDatetime | None = Field(None, description="the delegation ends then (none: until the route ends)")
 
 
+class SignatureWithoutRight(BaseModel):
+    signature_id: str
+    signed_at: datetime
+    signer_role: str | None = Field(None, description="the certificate holder's role (Kazakh certificates); "
+                                                      "null for certificates that state none")
+
+
 class SignerRead(BaseModel):
     """``delivery``: ``delivered`` when the signer is the account that has proven ``email``;
     ``pending`` (``user_id`` null) while no account has, the request waiting for whoever proves it."""
@@ -118,6 +135,10 @@ class SignerRead(BaseModel):
     delegate_until: datetime | None = None
     signature_id: str | None = None
     delivery: Literal["delivered", "pending"] = "delivered"
+    require_sign_right: bool = False
+    signatures_without_sign_right: list[SignatureWithoutRight] = Field(
+        default_factory=list, description="signatures this signer made under the request with a certificate "
+                                          "that gives no right to sign, which the route did not accept")
 
 
 class SignatureRequestRead(BaseModel):

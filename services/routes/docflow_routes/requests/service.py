@@ -20,6 +20,7 @@ from docflow_routes.requests.schemas import (
     AssignedRequestRead,
     SignatureRequestCreate,
     SignatureRequestRead,
+    SignatureWithoutRight,
     SignerRead,
 )
 from docflow_routes.requests.stages import open_stage, role_of, rules_of, stage_of, your_turn
@@ -82,7 +83,8 @@ class SignatureRequestService:
         }
         outsiders = body.outsiders()
         entries = [_entry(request, position, stage, role, email, users.get(email_key(email)), now,
-                          external=email_key(email) in outsiders)
+                          external=email_key(email) in outsiders,
+                          require_sign_right=role == "sign" and body.sign_right_required(stage))
                    for position, (stage, role, email) in enumerate(route)]
         await self.deputies.hand_over(entries, now)
         request["current_stage"] = open_stage(request, entries)
@@ -204,6 +206,9 @@ class SignatureRequestService:
                 decline_reason=e.get("decline_reason"), delegate_email=e.get("delegate_email"),
                 delegate_until=e.get("delegate_until"),
                 delivery="pending" if e["user_id"] is None else "delivered",
+                require_sign_right=bool(e.get("require_sign_right")),
+                signatures_without_sign_right=[] if undisclosed else [
+                    SignatureWithoutRight(**s) for s in e.get("signatures_without_sign_right") or []],
             ))
         return SignatureRequestRead(
             id=request["_id"], document_id=request["document_id"], owner_id=request["owner_id"],
@@ -216,7 +221,7 @@ class SignatureRequestService:
 
 
 def _entry(request: Document, position: int, stage: int, role: str, email: str, user: Document | None,
-           now: datetime, *, external: bool) -> Document:
+           now: datetime, *, external: bool, require_sign_right: bool = False) -> Document:
     """One participant: the account that has proven ``email``, or nobody yet (``user_id`` None)
     until an account proves it."""
     key = email_key(email)
@@ -226,4 +231,5 @@ def _entry(request: Document, position: int, stage: int, role: str, email: str, 
             "full_name": str(user.get("full_name") or "") if user else "", "position": position,
             "stage": stage, "role": role, "status": "pending", "signed_at": None, "signature_id": None,
             "acted_by": None, "acted_at": None, "decline_reason": None, "delegate_email": None,
-            "delegate_user_id": None, "delegate_until": None, "external": external, "created_at": now}
+            "delegate_user_id": None, "delegate_until": None, "external": external, "created_at": now,
+            "require_sign_right": require_sign_right}

@@ -89,8 +89,9 @@ def key_usage(*, digital_signature: bool = False, content_commitment: bool = Fal
 
 
 def create_ca(common_name: str = "DocFlow Development CA", *, key_type: KeyType = "ec",
-              days: int = 3650) -> Issued:
-    """A self-signed CA certificate allowed to sign certificates."""
+              days: int = 3650, path_length: int | None = 0) -> Issued:
+    """A self-signed CA certificate allowed to sign certificates (``path_length``: how many
+    intermediate CAs may stand below it; 0, the default, none)."""
     key = generate_key(key_type)
     name = _name(common_name, organization="DocFlow Development")
     now = datetime.now(UTC)
@@ -99,7 +100,7 @@ def create_ca(common_name: str = "DocFlow Development CA", *, key_type: KeyType 
         .subject_name(name).issuer_name(name).public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
         .add_extension(key_usage(key_cert_sign=True, crl_sign=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())

@@ -1,4 +1,5 @@
-"""Whether a signer certificate was revoked, and when: OCSP from its AIA, else the CRL of its distribution point.
+"""Whether a signer certificate or a CA above it was revoked, and when: OCSP from its AIA, else the CRL
+of its distribution point (with its delta CRL, if one is named).
 
 The status is fetched when DocFlow receives a signature and judged against the time the signature
 is known to exist by (receipt, or an earlier trusted timestamp): a certificate revoked before that
@@ -37,6 +38,7 @@ from docflow_signing.crypto.revocation_evidence import (
     Crl,
     RevocationError,
     RevocationStatus,
+    check_delta,
     crl_status,
     find_issuer,
     has_gost_key,
@@ -122,6 +124,25 @@ class RevocationChecker:
 
     async def _crl(self, url: str, cert: x509.Certificate, issuer: x509.Certificate,
                    now: datetime) -> RevocationStatus:
+        """The complete CRL at ``url``, updated by a delta CRL where the certificate or the CRL names one
+        (freshestCRL). A delta that cannot be had or applied is reported, and the complete CRL decides:
+        it is authoritative until its nextUpdate."""
+        crl = await self._load_crl(url, issuer, now)
+        if crl.delta_base is not None:
+            raise RevocationError("The distribution point serves a delta CRL, not a complete one.")
+        problems: list[str] = []
+        for delta_url in [d.url for d in cert.delta_crl_distribution_points if d.url] or list(crl.freshest):
+            try:
+                delta = await self._load_crl(delta_url, issuer, now)
+                check_delta(crl, delta, now)
+            except (RevocationError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+                problems.append(f"Delta CRL {delta_url}: {_why(exc)}; the complete CRL decides.")
+                continue
+            return crl_status(crl, cert, url, now, delta=delta, delta_url=delta_url)
+        status = crl_status(crl, cert, url, now)
+        return dataclasses.replace(status, problems=(*status.problems, *problems))
+
+    async def _load_crl(self, url: str, issuer: x509.Certificate, now: datetime) -> Crl:
         target = self.resolve(url)
         async with self._fetching.setdefault(target, asyncio.Lock()):  # one download for concurrent signatures
             crl = self._crls.get(target)
@@ -129,7 +150,7 @@ class RevocationChecker:
                 crl = await asyncio.to_thread(load_crl, await self._get(target), issuer)  # GOST check: ms
                 if crl.next_update is not None and crl.next_update > now:
                     self._crls[target] = crl
-        return crl_status(crl, cert, url, now)
+        return crl
 
     async def _get(self, target: str) -> bytes:
         if not target.lower().startswith(("http://", "https://")):
@@ -180,17 +201,20 @@ class Judgement:
     slug: str | None = None
 
 
-def judge(status: RevocationStatus, moment: datetime, *, unknown: Literal["accept", "refuse"]) -> Judgement:
-    """Revoked before ``moment``: refused. Revoked after: accepted, both times said. Unknown: per policy."""
+def judge(status: RevocationStatus, moment: datetime, *, unknown: Literal["accept", "refuse"],
+          what: str = "The signer certificate") -> Judgement:
+    """Revoked before ``moment``: refused. Revoked after: accepted, both times said. Unknown: per policy.
+    ``what`` names the certificate (the signer's, or an issuing CA's on its path)."""
     if status.state == "revoked":
         if status.revoked_at is None or status.revoked_at <= moment:
             when = "at an unstated time" if status.revoked_at is None else f"at {_when(status.revoked_at)}"
-            return Judgement(True, f"The signer certificate was revoked {when}, before the signature is known to "
+            return Judgement(True, f"{what} was revoked {when}, before the signature is known to "
                                    f"exist ({_when(moment)}).", "certificate-revoked")
-        return Judgement(False, f"The signer certificate was revoked at {_when(status.revoked_at)}, after the "
+        return Judgement(False, f"{what} was revoked at {_when(status.revoked_at)}, after the "
                                 f"signing time ({_when(moment)}); the signature was made while it was valid.")
     if status.state == "unknown":
-        detail = "Revocation unknown: " + ("; ".join(status.problems) or "no source answered") + "."
+        of = "" if what == "The signer certificate" else f" of {what[0].lower()}{what[1:]}"
+        detail = f"Revocation unknown{of}: " + ("; ".join(status.problems) or "no source answered") + "."
         return Judgement(unknown == "refuse", detail, "revocation-unknown")
     return Judgement(False, None)
 
@@ -215,16 +239,48 @@ class RevocationPolicy:
         With ``refuse`` (a signature being accepted) a refused judgement is 422; otherwise (a report
         only) the signature is marked untrusted.
         """
-        issuer = await asyncio.to_thread(find_issuer, signer_cert, list(pool))  # GOST curve checks take ms
+        pool = list(pool)
+        issuer = await asyncio.to_thread(find_issuer, signer_cert, pool)  # GOST curve checks take ms
         status = await self.checker.check(signer_cert, issuer)
-        judgement = judge(status, moment, unknown=self.unknown)
+        judgements = [judge(status, moment, unknown=self.unknown)]
         report.revocation = status.to_document()
-        if judgement.problem:
-            report.problems.append(judgement.problem)
+        cas: list[dict[str, object]] = []
+        report.revocation["ca_certificates"] = cas
+        for ca, ca_issuer in await asyncio.to_thread(ca_path, issuer, pool):
+            ca_status = await self.checker.check(ca, ca_issuer)
+            subject = ca.subject.human_friendly
+            cas.append({"subject": subject, **ca_status.to_document()})
+            judgements.append(judge(ca_status, moment, unknown=self.unknown,
+                                    what=f"The issuing CA certificate ({subject})"))
+        report.problems.extend(j.problem for j in judgements if j.problem)
+        refusing = [j for j in judgements if j.refused]
+        if not refusing:
+            return status
+        judgement = next((j for j in refusing if j.slug == "certificate-revoked"), refusing[0])
         if refuse:
             enforce(judgement)
-        elif judgement.refused:
-            report.trusted = False
-            report.chain = []
-            report.trust_indication = "REVOKED" if judgement.slug == "certificate-revoked" else "TRY_LATER"
+        report.trusted = False
+        report.chain = []
+        report.trust_indication = "REVOKED" if judgement.slug == "certificate-revoked" else "TRY_LATER"
         return status
+
+
+MAX_CA_PATH = 8
+
+
+def ca_path(issuer: x509.Certificate | None,
+            pool: list[x509.Certificate]) -> list[tuple[x509.Certificate, x509.Certificate | None]]:
+    """The issuing CA certificates above a signer certificate whose revocation is checked, each with its
+    own issuer: every CA up to, not including, a self-issued one (a root is trusted as configured, and
+    nothing above it could revoke it). A CA whose issuer is not in ``pool`` ends the path, with None."""
+    path: list[tuple[x509.Certificate, x509.Certificate | None]] = []
+    seen: set[bytes] = set()
+    cert = issuer
+    while cert is not None and not cert.self_issued and len(path) < MAX_CA_PATH:
+        if cert.sha256 in seen:
+            break
+        seen.add(cert.sha256)
+        parent = find_issuer(cert, pool)
+        path.append((cert, parent))
+        cert = parent
+    return path

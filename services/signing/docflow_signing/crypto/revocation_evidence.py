@@ -48,12 +48,15 @@ class RevocationStatus:
     ocsp_response: bytes | None = None
     crl_der: bytes | None = None
     problems: tuple[str, ...] = ()
+    delta_crl_url: str | None = None
+    delta_crl_number: int | None = None
 
     def to_document(self) -> dict[str, Any]:
         return {
             "status": self.state, "checked_at": self.checked_at, "source": self.source, "url": self.url,
             "revoked_at": self.revoked_at, "reason": self.reason, "this_update": self.this_update,
             "next_update": self.next_update, "crl_number": self.crl_number, "crl_sha256": self.crl_sha256,
+            "delta_crl_url": self.delta_crl_url, "delta_crl_number": self.delta_crl_number,
             "problems": list(self.problems),
         }
 
@@ -70,6 +73,10 @@ class Crl:
     revoked: Mapping[int, tuple[datetime, str | None]]
     issuer: bytes
     """DER of the CA certificate the signature was checked with: a cached CRL serves only that issuer."""
+    delta_base: int | None = None
+    """A delta CRL's BaseCRLNumber (deltaCRLIndicator); None for a complete CRL."""
+    freshest: tuple[str, ...] = ()
+    """Where the delta CRLs of this complete CRL are (its freshestCRL extension)."""
 
     def entry(self, serial: int) -> tuple[datetime, str | None] | None:
         return self.revoked.get(serial)
@@ -147,10 +154,12 @@ def load_crl(der: bytes, issuer: x509.Certificate) -> Crl:
                 entry["revocation_date"].native, None if reason is None else str(reason.native))
         number = parsed.crl_number_value
         next_update = tbs["next_update"].native
+        base = parsed.delta_crl_indicator_value
         return Crl(der=der, sha256=hashlib.sha256(der).hexdigest(),
                    number=None if number is None else int(number.native),
                    this_update=tbs["this_update"].native, next_update=next_update, revoked=revoked,
-                   issuer=issuer.dump())
+                   issuer=issuer.dump(), delta_base=None if base is None else int(base.native),
+                   freshest=tuple(d.url for d in parsed.delta_crl_distribution_points if d.url))
     except RevocationError:
         raise
     except streebog.GostUnavailable as exc:
@@ -207,12 +216,36 @@ def _ocsp_signed(response: ocsp.OCSPResponse, issuer: cx509.Certificate) -> bool
     return False
 
 
-def crl_status(crl: Crl, cert: x509.Certificate, url: str | None, now: datetime) -> RevocationStatus:
-    """What ``crl`` (already checked against the issuer) says about ``cert``."""
+def check_delta(complete: Crl, delta: Crl, now: datetime) -> None:
+    """RevocationError unless ``delta`` is a current delta CRL that may be applied to ``complete``
+    (RFC 5280, 5.2.4: its BaseCRLNumber no newer than the complete CRL, its own number newer)."""
+    if delta.delta_base is None:
+        raise RevocationError("It is not a delta CRL (no deltaCRLIndicator).")
+    if complete.number is None:
+        raise RevocationError("The complete CRL has no number to apply a delta CRL to.")
+    if delta.delta_base > complete.number:
+        raise RevocationError(f"It builds on complete CRL {delta.delta_base}, newer than the one fetched "
+                              f"({complete.number}).")
+    if delta.number is None or delta.number <= complete.number:
+        raise RevocationError("It is not newer than the complete CRL.")
+    if delta.next_update is not None and delta.next_update < now:
+        raise RevocationError("It is out of date (its nextUpdate has passed).")
+
+
+def crl_status(crl: Crl, cert: x509.Certificate, url: str | None, now: datetime, *, delta: Crl | None = None,
+               delta_url: str | None = None) -> RevocationStatus:
+    """What ``crl`` (already checked against the issuer) says about ``cert``, updated by ``delta`` (a
+    delta CRL checked with ``check_delta``): listed there, it is revoked; listed there as
+    ``remove_from_crl``, a hold of the complete CRL is lifted."""
     common: dict[str, Any] = {"source": "crl", "url": url, "this_update": crl.this_update,
                               "next_update": crl.next_update, "crl_number": crl.number, "crl_sha256": crl.sha256,
                               "crl_der": crl.der}
     entry = crl.entry(int(cert.serial_number))
+    if delta is not None:
+        common.update(delta_crl_url=delta_url, delta_crl_number=delta.number)
+        update = delta.entry(int(cert.serial_number))
+        if update is not None:
+            entry = None if update[1] == "remove_from_crl" else update
     if entry is not None:
         return RevocationStatus("revoked", now, revoked_at=entry[0], reason=entry[1], **common)
     if crl.next_update is not None and crl.next_update < now:

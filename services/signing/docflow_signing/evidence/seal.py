@@ -41,13 +41,7 @@ class Seal:
         return cls(directory / f"{DEV_SEAL}.pem", directory / f"{DEV_SEAL}.key", make_if_missing=True)
 
     def _make_development(self) -> None:
-        directory = self.cert_path.parent
-        ca = create_ca("DocFlow Development Evidence Seal CA")
-        seal = issue_user_certificate(ca, "DocFlow evidence seal")
-        seal.write(directory, DEV_SEAL)
-        ca.write(directory, DEV_CA)
-        (directory / f"{DEV_CA}.key").unlink()
-        self.cert_path.write_bytes(seal.cert_pem + ca.cert_pem)
+        make_seal(self.cert_path.parent)
 
     def _load(self) -> signers.SimpleSigner:
         if self.make_if_missing and not self.cert_path.exists():
@@ -67,6 +61,21 @@ class Seal:
         off the event loop."""
         signer = await self.signer()
         return await asyncio.to_thread(_sign, pdf, signer, reason)
+
+
+def make_seal(directory: Path) -> bool:
+    """A seal of its own in ``directory`` unless one is there: ``seal.pem`` (the seal certificate,
+    then the CA that issued it), ``seal.key``, and ``seal-ca.pem``, the CA a verifier trusts (its key
+    is thrown away). True when it made one."""
+    if (directory / f"{DEV_SEAL}.pem").exists():
+        return False
+    ca = create_ca("DocFlow Evidence Seal CA")
+    seal = issue_user_certificate(ca, "DocFlow evidence seal")
+    seal.write(directory, DEV_SEAL)
+    ca.write(directory, DEV_CA)
+    (directory / f"{DEV_CA}.key").unlink()
+    (directory / f"{DEV_SEAL}.pem").write_bytes(seal.cert_pem + ca.cert_pem)
+    return True
 
 
 def _sign(pdf: bytes, signer: signers.SimpleSigner, reason: str) -> bytes:

@@ -45,6 +45,27 @@ class RevocationRead(BaseModel):
     next_update: datetime | None = None
     crl_number: int | None = None
     crl_sha256: str | None = None
+    delta_crl_url: str | None = Field(None, description="The delta CRL (freshestCRL) applied to the complete CRL.")
+    delta_crl_number: int | None = None
+    problems: list[str] = Field(default_factory=list)
+    ca_certificates: list[CaRevocationRead] = Field(
+        default_factory=list, description="The issuing CA certificates on the path (not the trust anchor), each "
+                                          "checked like the signer's: a CA revoked before the signing time refuses "
+                                          "the signature as `certificate-revoked`.")
+
+
+class CaRevocationRead(BaseModel):
+    """An issuing CA certificate's revocation status, checked from its own CRL distribution point or OCSP."""
+
+    subject: str
+    status: Literal["good", "revoked", "unknown"]
+    checked_at: datetime
+    source: Literal["ocsp", "crl"] | None = None
+    url: str | None = None
+    revoked_at: datetime | None = None
+    reason: str | None = None
+    crl_number: int | None = None
+    crl_sha256: str | None = None
     problems: list[str] = Field(default_factory=list)
 
 
