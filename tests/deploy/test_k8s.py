@@ -54,6 +54,33 @@ def container(deployment: Doc) -> Doc:
     return deployment["spec"]["template"]["spec"]["containers"][0]  # type: ignore[no-any-return]
 
 
+def sources_of(docs: tuple[Doc, ...], deployment: Doc, variable: str) -> list[tuple[str, str, str]]:
+    """Everything that sets ``variable`` in a Deployment's service container, the one Kubernetes
+    uses first (an ``env`` entry over ``envFrom``, a later ``envFrom`` source over an earlier one):
+    (kind, name, key) each, ("value", "", value) for a literal."""
+    main, found = container(deployment), []
+    for item in reversed(main.get("env", [])):
+        if item["name"] == variable:
+            if "value" in item:
+                found.append(("value", "", item["value"]))
+                continue
+            kind = "Secret" if "secretKeyRef" in item["valueFrom"] else "ConfigMap"
+            ref = item["valueFrom"]["secretKeyRef" if kind == "Secret" else "configMapKeyRef"]
+            found.append((kind, ref["name"], ref["key"]))
+    for source in reversed(main.get("envFrom", [])):
+        kind, ref = ("Secret", source["secretRef"]) if "secretRef" in source else ("ConfigMap", source["configMapRef"])
+        read = of_kind(docs, kind).get(ref["name"])
+        assert read is not None, f"{deployment['metadata']['name']} reads a missing {kind} {ref['name']}"
+        if variable in {**read.get("data", {}), **read.get("stringData", {})}:
+            found.append((kind, ref["name"], variable))
+    return found
+
+
+def source_of(docs: tuple[Doc, ...], deployment: Doc, variable: str) -> tuple[str, str, str] | None:
+    """Where a Deployment's service container gets ``variable`` from; None when nothing sets it."""
+    return next(iter(sources_of(docs, deployment, variable)), None)
+
+
 def validate(doc: Doc) -> None:
     """Raises if the object does not match its kind's schema (strict: no unknown fields)."""
     schema_file = CUSTOM.get((doc["apiVersion"], doc["kind"]))
@@ -134,7 +161,7 @@ class TestBuild:
         scaled = {doc["spec"]["scaleTargetRef"]["name"]: doc for doc in of_kind(docs, "ScaledObject").values()}
         autoscalers = of_kind(docs, "HorizontalPodAutoscaler").values()
         autoscaled = {doc["spec"]["scaleTargetRef"]["name"] for doc in autoscalers}
-        assert "mail" in scaled
+        assert {"mail", "notify"} <= set(scaled)
         assert {"gateway", "auth", "documents", "signing", "audit"} <= autoscaled
         assert not set(scaled) & autoscaled, "KEDA makes the HPA of a scaled Deployment: one owner only"
         authentications = of_kind(docs, "TriggerAuthentication")
@@ -146,6 +173,27 @@ class TestBuild:
             (secret_ref,) = authentications[trigger["authenticationRef"]["name"]]["spec"]["secretTargetRef"]
             assert secret_ref == {"parameter": "host", "name": "docflow-secrets", "key": "AMQP_URL"}
             assert scaled_object["spec"]["minReplicaCount"] >= 2
+            # KEDA reads the queue with the broker URL the Deployment it scales uses
+            deployment = of_kind(docs, "Deployment")[name]
+            assert source_of(docs, deployment, "AMQP_URL") == ("Secret", secret_ref["name"], secret_ref["key"]), name
+
+    def test_every_service_reads_the_one_shared_broker_and_database_url(self, directory: Path) -> None:
+        """MONGODB_URL and AMQP_URL come from one Secret key each, the same for every Deployment,
+        never a literal, and nothing else in the Deployment sets them (a shadowed value misleads)."""
+        docs = build(directory)
+        deployments = of_kind(docs, "Deployment")
+        assert {"gateway", "auth", "documents", "signing", "mail", "routes", "audit", "notify"} <= set(deployments)
+        for variable in ("MONGODB_URL", "AMQP_URL"):
+            for name, deployment in deployments.items():
+                assert len(sources_of(docs, deployment, variable)) == 1, (name, sources_of(docs, deployment, variable))
+            sources = {name: source_of(docs, deployment, variable) for name, deployment in deployments.items()}
+            assert len(set(sources.values())) == 1, f"{variable} differs between services: {sources}"
+            (source,) = set(sources.values())
+            assert source is not None and source[0] == "Secret", f"{variable}: {sources}"
+        if directory == BASE:
+            for name, deployment in deployments.items():
+                assert source_of(docs, deployment, "AMQP_URL") == ("Secret", "docflow-secrets", "AMQP_URL"), name
+                assert source_of(docs, deployment, "MONGODB_URL") == ("Secret", "docflow-secrets", "MONGODB_URL"), name
 
 
 @needs_kubectl

@@ -1,6 +1,6 @@
 """One trace follows a request from the gateway to a service, into its outbox, through RabbitMQ
-and into each consumer: a stack of its own exports its spans over OTLP/HTTP to a small
-receiver run by the test (the services are separate processes, as in production)."""
+and into each consumer and webhook delivery: a stack of its own exports its spans over OTLP/HTTP
+to a small receiver run by the test (the services are separate processes, as in production)."""
 
 from __future__ import annotations
 
@@ -16,11 +16,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from aiohttp import web
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as ProtoSpan
 
 from docflow_dev.devstack import Stack, free_port
-from docflow_dev.testing.plugin import free_ports
+from docflow_dev.testing.asserts import eventually
+from docflow_dev.testing.events import EventTap
+from docflow_dev.testing.plugin import event_sealer, free_ports
 
 API = "/api/v1"
 PASSWORD = "Sturdy-Kettle-47"
@@ -142,3 +145,96 @@ class TestOneTrace:
         # the relay published later, from the outbox: its span is still the request's child
         assert publish.parent_id == service.span_id and publish.kind == ProtoSpan.SPAN_KIND_PRODUCER
         assert consumer.parent_id == publish.span_id and consumer.kind == ProtoSpan.SPAN_KIND_CONSUMER
+
+
+class Hook:
+    """A webhook receiver on 127.0.0.1 (allowed by the run's settings): fails the first
+    ``failures`` deliveries with 500, then answers 204; keeps the delivery ids it answered."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.answered: list[tuple[str, int]] = []
+        self.port = free_port()
+        self.runner: web.AppRunner | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    async def handle(self, request: web.Request) -> web.Response:
+        await request.read()
+        status = 500 if len(self.answered) < self.failures else 204
+        self.answered.append((request.headers.get("DocFlow-Delivery-Id", ""), status))
+        return web.Response(status=status)
+
+    async def __aenter__(self) -> Hook:
+        app = web.Application()
+        app.router.add_post("/hook", self.handle)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+
+async def verified_user(client: httpx.AsyncClient, tap: EventTap) -> dict[str, str]:
+    email = f"traced.{uuid.uuid4().hex[:8]}@example.kz"
+    created = await client.post(f"{API}/auth/signup", json={
+        "email": email, "password": PASSWORD, "full_name": "Dana Traced", "locale": "en"})
+    assert created.status_code == 201, created.text
+    user_id = created.json()["id"]
+    code = await tap.wait_for("user.email_verification_requested", lambda e: e.data["user_id"] == user_id,
+                              timeout=30)
+    verified = await client.post(f"{API}/auth/email/verify", json={"email": email, "code": code.data["code"]})
+    assert verified.status_code == 200, verified.text
+    login = await client.post(f"{API}/auth/login", json={"email": email, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
+class TestWebhookTrace:
+    async def test_a_webhook_delivery_and_its_retry_are_in_the_trace_of_the_request_behind_the_event(
+            self, traced_stack: Stack, receiver: SpanReceiver, platform_env: dict[str, str]) -> None:
+        trace_id, caller_span = secrets.token_hex(16), secrets.token_hex(8)
+        namespace = traced_stack.env["BROKER_NAMESPACE"]
+        async with (EventTap(platform_env["AMQP_URL"], namespace, sealer=event_sealer(platform_env)) as tap,
+                    Hook(failures=1) as hook,
+                    httpx.AsyncClient(base_url=traced_stack.url("gateway"), timeout=30) as client):
+            owner = await verified_user(client, tap)
+            registered = await client.post(f"{API}/webhooks", headers=owner,
+                                           json={"url": hook.url, "event_types": ["document.created"]})
+            assert registered.status_code == 201, registered.text
+            created = await client.post(f"{API}/documents", json={"title": "Traced deed"},
+                                        headers={**owner, "traceparent": f"00-{trace_id}-{caller_span}-01"})
+            assert created.status_code == 201, created.text
+            # the first attempt fails; the send loop's retry (after NOTIFY_WEBHOOK_RETRY_BASE_SECONDS) arrives
+            await eventually(lambda: [status for _, status in hook.answered] == [500, 204], timeout=60,
+                             what="a failed delivery and its retry")
+
+        spans = await wait_for_spans(receiver, trace_id, {
+            ("docflow-gateway", "POST gateway"),
+            ("docflow-documents", "POST /api/v1/documents"),
+            ("docflow-documents", "document.created publish"),
+            ("docflow-notify", "document.created process"),
+            ("docflow-notify", "webhook deliver"),
+        })
+
+        def both_attempts() -> list[ReceivedSpan] | None:
+            found = receiver.of_trace(trace_id)
+            return found if len([span for span in found if span.name == "webhook deliver"]) == 2 else None
+
+        spans = await eventually(both_attempts, timeout=30, what="both attempts' spans")
+        by_name = {(span.service, span.name): span for span in spans}
+        publish = by_name["docflow-documents", "document.created publish"]
+        consumer = by_name["docflow-notify", "document.created process"]
+        assert publish.parent_id == by_name["docflow-documents", "POST /api/v1/documents"].span_id
+        assert consumer.parent_id == publish.span_id
+        attempts = [span for span in spans if span.name == "webhook deliver"]
+        assert {span.service for span in attempts} == {"docflow-notify"}
+        # both the first attempt, made while consuming, and the retry, made later by the send
+        # loop, are children of the span that consumed the event
+        assert [span.parent_id for span in attempts] == [consumer.span_id] * 2
+        assert {span.kind for span in attempts} == {ProtoSpan.SPAN_KIND_CLIENT}

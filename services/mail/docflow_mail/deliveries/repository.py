@@ -12,8 +12,8 @@ from pymongo import ASCENDING, IndexModel, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, OperationFailure
 
-from docflow_mail.deliveries.batching import GroupCommit
 from docflow_mail.deliveries.schemas import OPEN_STATUSES, DeliveryStatus
+from docflow_shared.batching import GroupCommit
 from docflow_shared.errors import Conflict
 from docflow_shared.events import Event
 from docflow_shared.mongo import Document, migrate_times, utc_now
@@ -65,9 +65,9 @@ class DeliveryRepository(Repository[DeliveryDocument]):
     def __init__(self, db: AsyncDatabase[Document], outbox: Outbox) -> None:
         super().__init__(db[COLLECTION], outbox)
         self._inserts: GroupCommit[Mapping[str, Any], bool] = GroupCommit(
-            self._insert_many, own_errors=ENCODING_ERRORS)
+            self._insert_many, own_errors=ENCODING_ERRORS, name="mail-inserts")
         self._replacements: GroupCommit[tuple[dict[str, Any], dict[str, Any]], bool] = GroupCommit(
-            self._replace_many, own_errors=ENCODING_ERRORS)
+            self._replace_many, own_errors=ENCODING_ERRORS, name="mail-outcomes")
 
     async def ensure_indexes(self) -> None:
         await migrate_times(self.collection, SCHEDULE)

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel, ReturnDocument
+from bson.errors import InvalidDocument
+from pymongo import ASCENDING, IndexModel, ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, OperationFailure
 
 from docflow_notify.webhooks.schemas import OPEN_STATUSES, DeliveryStatus
+from docflow_shared.batching import GroupCommit
 from docflow_shared.mongo import Document
 from docflow_shared.pagination import NEWEST_FIRST
 
 COLLECTION = "webhook_deliveries"
 OPEN = [status.value for status in OPEN_STATUSES]
+DUPLICATE_KEY = 11000
+# raised for one document while a batch is encoded: the batch is written again one by one
+ENCODING_ERRORS: tuple[type[Exception], ...] = (InvalidDocument,)
+# a claimed delivery and the changes its attempt's outcome makes
+Outcome = tuple[Mapping[str, Any], Mapping[str, Any]]
 
 
 def epoch() -> float:
@@ -24,9 +31,31 @@ def epoch() -> float:
     return time.time()
 
 
+def _outcomes(exc: BulkWriteError, count: int) -> list[bool | BaseException]:
+    """Per item of an unordered bulk write that met errors: True when written, False for a
+    duplicate key, else the item's error."""
+    if exc.details.get("writeConcernErrors"):
+        raise exc
+    outcomes: list[bool | BaseException] = [True] * count
+    for error in exc.details.get("writeErrors", []):
+        index, code = int(error["index"]), int(error.get("code", 0))
+        outcomes[index] = False if code == DUPLICATE_KEY else OperationFailure(
+            str(error.get("errmsg", "write error")), code)
+    return outcomes
+
+
 class DeliveryRepository:
+    """The delivery log. New deliveries and attempt outcomes stored at the same moment (the
+    events of one prefetch, the attempts of one send-loop pass) share a bulk write
+    (``GroupCommit``); each caller still waits for its own, so a delivery is stored before it
+    is sent and its outcome is stored before its event is acknowledged."""
+
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection = db[COLLECTION]
+        self._inserts: GroupCommit[Mapping[str, Any], bool] = GroupCommit(
+            self._insert_many, own_errors=ENCODING_ERRORS, name="webhook-delivery-inserts")
+        self._records: GroupCommit[Outcome, bool] = GroupCommit(
+            self._record_many, own_errors=ENCODING_ERRORS, name="webhook-delivery-outcomes")
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_indexes([
@@ -38,11 +67,14 @@ class DeliveryRepository:
 
     async def insert(self, doc: Mapping[str, Any]) -> bool:
         """False when this event already has a delivery to this webhook (a redelivered event)."""
+        return await self._inserts.submit(doc)
+
+    async def _insert_many(self, docs: Sequence[Mapping[str, Any]]) -> list[bool | BaseException]:
         try:
-            await self.collection.insert_one(dict(doc))
-        except DuplicateKeyError:
-            return False
-        return True
+            await self.collection.insert_many([dict(doc) for doc in docs], ordered=False)
+        except BulkWriteError as exc:
+            return _outcomes(exc, len(docs))
+        return [True] * len(docs)
 
     async def get(self, delivery_id: str) -> Document | None:
         return await self.collection.find_one({"_id": delivery_id})
@@ -57,12 +89,20 @@ class DeliveryRepository:
              "$inc": {"attempts": 1}},
             return_document=ReturnDocument.AFTER)
 
-    async def record(self, claimed: Mapping[str, Any], changes: Mapping[str, Any]) -> bool:
+    async def record(self, claimed: Mapping[str, Any], changes: Mapping[str, Any]) -> None:
         """Store an attempt's outcome, unless another sender took the delivery since."""
-        result = await self.collection.update_one(
-            {"_id": claimed["_id"], "status": DeliveryStatus.SENDING.value, "attempts": claimed["attempts"]},
-            {"$set": {**changes, "updated_at": datetime.now(UTC)}})
-        return result.modified_count == 1
+        await self._records.submit((claimed, {**changes, "updated_at": datetime.now(UTC)}))
+
+    async def _record_many(self, outcomes: Sequence[Outcome]) -> list[bool | BaseException]:
+        """One unordered bulk write; each update is guarded by the claim it was made under."""
+        updates = [UpdateOne({"_id": claimed["_id"], "status": DeliveryStatus.SENDING.value,
+                              "attempts": claimed["attempts"]}, {"$set": dict(changes)})
+                   for claimed, changes in outcomes]
+        try:
+            await self.collection.bulk_write(updates, ordered=False)
+        except BulkWriteError as exc:
+            return _outcomes(exc, len(outcomes))
+        return [True] * len(outcomes)
 
     async def reopen(self, delivery_id: str, *, give_up_at: float) -> Document | None:
         """Due again now, with a fresh 24 h, unless it is being sent at this moment."""

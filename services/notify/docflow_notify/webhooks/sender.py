@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from opentelemetry.trace import SpanKind
 
 from docflow_notify.settings import NotifySettings
 from docflow_notify.streams.concerns import document_owner, links
@@ -28,7 +29,7 @@ from docflow_shared.ids import new_id
 from docflow_shared.metrics import WEBHOOK_DELIVERIES
 from docflow_shared.pagination import NEWEST_FIRST, Page
 from docflow_shared.tokens import Principal
-from docflow_shared.tracing import span
+from docflow_shared.tracing import current_traceparent, span
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ class DeliveryService:
         body = Notification(id=str(event.id), type=event.type, time=event.occurred_at,
                             links=links(event.type, event.data)).to_message()
         created = datetime.now(UTC)
+        traceparent = current_traceparent() or event.traceparent
         stored: list[tuple[dict[str, Any], dict[str, Any]]] = []
         for webhook in listening:
             # sending, attempt 1: the sender that stored it sends it; should it die, the claim
@@ -90,6 +92,9 @@ class DeliveryService:
                 "status": DeliveryStatus.SENDING.value, "attempts": 1,
                 "next_attempt_at": epoch() + self.settings.webhook_claim_seconds,
                 "give_up_at": epoch() + self.settings.webhook_max_age_seconds, "created_at": created,
+                # every attempt, retries by the send loop too, joins the trace of the request
+                # that caused the event: a child of the span consuming it
+                "traceparent": traceparent,
             }
             if await self.repository.insert(doc):
                 stored.append((doc, webhook))
@@ -108,7 +113,9 @@ class DeliveryService:
 
     async def send(self, claimed: dict[str, Any], webhook: dict[str, Any]) -> None:
         """Post a claimed delivery to its webhook and record the outcome."""
-        with span("webhook deliver", attributes={"docflow.event_type": claimed["event_type"]}):
+        with span("webhook deliver", kind=SpanKind.CLIENT, parent=claimed.get("traceparent"),
+                  attributes={"docflow.event_type": claimed["event_type"], "docflow.delivery.id": claimed["_id"],
+                              "docflow.delivery.attempt": claimed["attempts"]}):
             status, error = await self._post(webhook, claimed)
         if status is not None and 200 <= status < 300:
             WEBHOOK_DELIVERIES.labels("delivered").inc()

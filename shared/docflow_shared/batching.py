@@ -1,8 +1,10 @@
 """Group commit: writes that arrive while the previous write is in flight go out together.
 
-Each e-mail costs a few round trips to the database; concurrent consumers issuing them one by
-one spend most of their time (and the server's) on per-request overhead. A caller still awaits
-its own outcome, so nothing is acknowledged before it is stored.
+Each e-mail or webhook delivery costs a few round trips to the database (its log record stored,
+then its outcome); concurrent consumers issuing them one by one spend most of their time (and
+the server's) on per-request overhead. A caller still awaits its own outcome, so nothing is
+acknowledged, or sent, before it is stored; a lone write goes at once, without waiting for
+company. Used by mail's and notify's delivery logs.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ class GroupCommit(Generic[T, R]):
     """Collects items and writes them with ``flush`` (one outcome per item), one batch at a time."""
 
     def __init__(self, flush: Flush[T, R], *, max_batch: int = 64,
-                 own_errors: tuple[type[Exception], ...] = ()) -> None:
+                 own_errors: tuple[type[Exception], ...] = (), name: str = "group-commit") -> None:
         self._flush = flush
+        self.name = name
         self.max_batch = max_batch
         # errors that one item causes before anything is written (a value that cannot be
         # encoded): the batch is written again item by item, so only that item's caller fails
@@ -35,7 +38,7 @@ class GroupCommit(Generic[T, R]):
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
         if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_all(), name="mail-group-commit")
+            self._writer = asyncio.create_task(self._write_all(), name=self.name)
         return await future
 
     async def _write_all(self) -> None:
