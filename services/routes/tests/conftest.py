@@ -60,6 +60,11 @@ async def route_events(amqp_url: str, routes_env: RoutesEnv) -> AsyncIterator[Ev
 class World(ProjectionWorld):
     """The projection world over routes' and signing's copies, and routes' signer entries."""
 
+    @property
+    def signing_db(self) -> Any:
+        """Signing's database (the second the world keeps)."""
+        return self.dbs[1]
+
     async def wait_for_entry(self, request_id: str, user_id: str, status: str) -> None:
         """Wait until routes has marked ``user_id``'s entry of the request with ``status``."""
         async def marked() -> bool:
