@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import http.client
 import os
 import signal
 import socket
@@ -66,10 +67,21 @@ def require_port(port: int, what: str, variable: str) -> None:
                            f"stop it, or set {variable} to a free port")
 
 
+# every port free_port has handed out in this process
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port free now that this process has not handed out before. The kernel may give a
+    port it gave a moment ago once its socket is closed, so two services, or a service and
+    the SMTP sink, chosen one after the other could otherwise be told the same port."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
@@ -106,7 +118,7 @@ def wait_ready(url: str, timeout: float, process: subprocess.Popen[bytes] | None
                     return
         except urllib.error.HTTPError as exc:
             last = f"{exc.code} {exc.read()[:200]!r}"
-        except OSError as exc:
+        except (OSError, http.client.HTTPException) as exc:  # not (yet) this service's HTTP
             last = repr(exc)
         time.sleep(0.1)
     raise TimeoutError(f"{url} not ready within {timeout:.0f}s ({last})")

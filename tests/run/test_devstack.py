@@ -32,6 +32,7 @@ def devstack_env(platform_env: dict[str, str]) -> dict[str, str]:
     env["LOG_JSON"] = "false"
     for name in SERVICE_NAMES:
         env[f"{name.upper()}_PORT"] = str(free_port())
+        env[f"{name.upper()}_METRICS_PORT"] = str(free_port())  # not the default API port + 100: that one may be taken
     env["MONGODB_PORT"] = str(free_port())
     env["SMTP_SINK_PORT"], env["SMTP_SINK_WEB_PORT"] = str(free_port()), str(free_port())
     return env
