@@ -5,7 +5,6 @@ exchange, so a test (or ``make run``'s first sign-up) would otherwise lose it.""
 from __future__ import annotations
 
 import threading
-import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -13,14 +12,8 @@ import httpx
 import pytest
 
 from docflow_dev.devstack import Stack, free_port
+from docflow_dev.testing.plugin import own_database_and_namespace
 from docflow_dev.testing.tcpproxy import TcpProxy
-
-
-def own_mail(platform_env: dict[str, str]) -> dict[str, str]:
-    """A mail of its own: its database and namespace are none of the session stack's."""
-    tag = uuid.uuid4().hex[:4]
-    return {**platform_env, "MONGODB_DB_PREFIX": f"{platform_env['MONGODB_DB_PREFIX']}late{tag}_",
-            "BROKER_NAMESPACE": f"{platform_env['BROKER_NAMESPACE']}late{tag}."}
 
 
 def test_start_returns_once_the_service_is_ready_with_a_broker_that_comes_late(
@@ -28,7 +21,7 @@ def test_start_returns_once_the_service_is_ready_with_a_broker_that_comes_late(
     broker = urlparse(amqp_url)
     proxy = TcpProxy(broker.hostname or "127.0.0.1", broker.port or 5672)
     late = amqp_url.replace(f"{broker.hostname}:{broker.port or 5672}", f"127.0.0.1:{proxy.port}")
-    env = {**own_mail(platform_env), "AMQP_URL": late}
+    env = {**own_database_and_namespace(platform_env, "late"), "AMQP_URL": late}
     # the broker answers only after the service's port is long open
     opened = threading.Event()
 
@@ -54,7 +47,7 @@ def test_start_returns_once_the_service_is_ready_with_a_broker_that_comes_late(
 
 def test_a_stack_started_without_its_broker_may_skip_the_wait(
         platform_env: dict[str, str], tmp_path: Path) -> None:
-    env = {**own_mail(platform_env), "AMQP_URL": f"amqp://guest:guest@127.0.0.1:{free_port()}/"}
+    env = {**own_database_and_namespace(platform_env, "late"), "AMQP_URL": f"amqp://guest:guest@127.0.0.1:{free_port()}/"}
     stack = Stack(env=env, ports={"mail": free_port()}, only=("mail",), log_dir=tmp_path, ready=False)
     try:
         stack.start()
@@ -65,7 +58,7 @@ def test_a_stack_started_without_its_broker_may_skip_the_wait(
 
 def test_waiting_for_a_broker_that_never_comes_fails_in_time(
         platform_env: dict[str, str], tmp_path: Path) -> None:
-    env = {**own_mail(platform_env), "AMQP_URL": f"amqp://guest:guest@127.0.0.1:{free_port()}/"}
+    env = {**own_database_and_namespace(platform_env, "late"), "AMQP_URL": f"amqp://guest:guest@127.0.0.1:{free_port()}/"}
     stack = Stack(env=env, ports={"mail": free_port()}, only=("mail",), log_dir=tmp_path)
     stack.start_timeout = 8
     with pytest.raises(TimeoutError, match="not ready"):

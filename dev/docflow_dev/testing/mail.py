@@ -20,6 +20,7 @@ import httpx
 from docflow_dev.devstack import Stack, free_port
 from docflow_dev.testing.events import EventTap
 from docflow_dev.testing.issuer import LocalIssuer
+from docflow_dev.testing.plugin import own_database_and_namespace
 from docflow_dev.testing.smtp import SmtpSink
 from docflow_dev.testing.smtp import html_part as html_part  # re-exported for the tests
 from docflow_dev.testing.smtp import text_part as text_part
@@ -149,11 +150,8 @@ StartMail = Callable[..., Awaitable[MailUnderTest]]
 
 def mail_env(platform_env: dict[str, str], issuer: LocalIssuer, **overrides: str) -> dict[str, str]:
     """The run's platform env with a namespace and database of its own (no competing consumers)."""
-    tag = uuid.uuid4().hex[:6]
     return {
-        **platform_env,
-        "BROKER_NAMESPACE": f"{platform_env['BROKER_NAMESPACE']}mail{tag}.",
-        "MONGODB_DB_PREFIX": f"{platform_env['MONGODB_DB_PREFIX']}m{tag}_",
+        **own_database_and_namespace(platform_env, "mail"),
         "JWKS_URL": issuer.jwks_url,
         "MAIL_FROM": "DocFlow <no-reply@docflow.test>",
         "MAIL_RETRY_BASE_SECONDS": "0.3",

@@ -47,6 +47,14 @@ def issue_with_revocation(ca: Issued, common_name: str, *, ocsp_url: str | None 
         .add_extension(key_usage(digital_signature=True, content_commitment=True), critical=True)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
     )
+    builder = published_at(builder, ocsp_url=ocsp_url, crl_url=crl_url)
+    return Issued(key, builder.sign(ca.key, hashes.SHA256()))
+
+
+def published_at(builder: x509.CertificateBuilder, *, ocsp_url: str | None,
+                 crl_url: str | None) -> x509.CertificateBuilder:
+    """``builder`` naming where the certificate's revocation is published: its issuer's OCSP
+    responder (AIA) and/or CRL (distribution point)."""
     if ocsp_url:
         builder = builder.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
             AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url))]), critical=False)
@@ -54,7 +62,7 @@ def issue_with_revocation(ca: Issued, common_name: str, *, ocsp_url: str | None 
         builder = builder.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
             full_name=[x509.UniformResourceIdentifier(crl_url)], relative_name=None, reasons=None,
             crl_issuer=None)]), critical=False)
-    return Issued(key, builder.sign(ca.key, hashes.SHA256()))
+    return builder
 
 
 def issue_intermediate_ca(root: Issued, common_name: str, *, crl_url: str | None = None,
@@ -68,20 +76,11 @@ def issue_intermediate_ca(root: Issued, common_name: str, *, crl_url: str | None
         .issuer_name(root.cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(days=30)).not_valid_after(now + timedelta(days=365))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(
-            digital_signature=False, content_commitment=False, key_encipherment=False, data_encipherment=False,
-            key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False,
-            decipher_only=False), critical=True)
+        .add_extension(key_usage(key_cert_sign=True, crl_sign=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root.key.public_key()), critical=False)
     )
-    if ocsp_url:
-        builder = builder.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
-            AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url))]), critical=False)
-    if crl_url:
-        builder = builder.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
-            full_name=[x509.UniformResourceIdentifier(crl_url)], relative_name=None, reasons=None,
-            crl_issuer=None)]), critical=False)
+    builder = published_at(builder, ocsp_url=ocsp_url, crl_url=crl_url)
     return Issued(key, builder.sign(root.key, hashes.SHA256()))
 
 

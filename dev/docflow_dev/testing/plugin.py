@@ -103,6 +103,15 @@ def platform_env(run_id: str, mongo_url: str, amqp_url: str, smtp_sink: SmtpSink
     return env
 
 
+def own_database_and_namespace(platform_env: dict[str, str], label: str) -> dict[str, str]:
+    """The run's platform env with a database prefix and broker namespace of its own, for a
+    service a suite starts beside the session stack: on the stack's database it would publish
+    part of the stack's events itself (``docflow_dev.devstack.claim_database`` refuses that)."""
+    tag = f"{label}{uuid.uuid4().hex[:6]}"
+    return {**platform_env, "MONGODB_DB_PREFIX": f"{platform_env['MONGODB_DB_PREFIX']}{tag}_",
+            "BROKER_NAMESPACE": f"{platform_env['BROKER_NAMESPACE']}{tag}."}
+
+
 def free_ports() -> dict[str, int]:
     names = ("gateway", "auth", "documents", "signing", "mail", "routes", "audit", "notify")
     return {name: free_port() for name in names}

@@ -11,7 +11,6 @@ and the stack's consumers would drop them.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from auth_testkit import AuthApi
 
 from docflow_dev.devstack import Stack, free_port
 from docflow_dev.testing.events import EventTap
-from docflow_dev.testing.plugin import event_sealer, tests_via
+from docflow_dev.testing.plugin import event_sealer, own_database_and_namespace, tests_via
 
 
 @pytest.fixture(scope="session")
@@ -31,9 +30,7 @@ def auth_env(platform_env: dict[str, str]) -> dict[str, str]:
     through the gateway, otherwise a database and namespace of its own beside the same data dir."""
     if tests_via() == "gateway":
         return platform_env
-    tag = uuid.uuid4().hex[:6]
-    return {**platform_env, "MONGODB_DB_PREFIX": f"{platform_env['MONGODB_DB_PREFIX']}auth{tag}_",
-            "BROKER_NAMESPACE": f"{platform_env['BROKER_NAMESPACE']}auth{tag}."}
+    return own_database_and_namespace(platform_env, "auth")
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import httpx
 import pytest
 
 from docflow_dev.devstack import Stack, free_port
+from docflow_dev.testing.plugin import own_database_and_namespace
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
@@ -48,9 +48,7 @@ def test_gateway_docs_render_operations_offline(gateway: str, tmp_path: Path) ->
 
 @pytest.fixture(scope="module")
 def mail_service(platform_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tag = uuid.uuid4().hex[:6]  # a database and namespace of its own: none of the session stack's events
-    env = {**platform_env, "MONGODB_DB_PREFIX": f"{platform_env['MONGODB_DB_PREFIX']}docs{tag}_",
-           "BROKER_NAMESPACE": f"{platform_env['BROKER_NAMESPACE']}docs{tag}."}
+    env = own_database_and_namespace(platform_env, "docs")
     running = Stack(env=env, ports={"mail": free_port()}, only=("mail",),
                     log_dir=tmp_path_factory.mktemp("mail-docs")).start()
     yield running.url("mail")
