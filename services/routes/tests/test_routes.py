@@ -270,3 +270,28 @@ class TestDeputy:
         assert request["signers"][0]["delegate_email"] is None
         await route_events.wait_for("route.stage_opened", lambda e: e.data["request_id"] == request["id"])
         assert not [e for e in route_events.of_type("route.delegated") if e.data["request_id"] == request["id"]]
+
+
+class TestActionsRacingTheRepairPass:
+    """An action is stored on its entry, then announced. The repair pass (every tick, in every
+    replica) may settle the request in between; here a pause hook holds the approval there."""
+
+    async def test_an_approval_is_announced_after_the_repair_pass_completed_the_route(
+            self, world, pki, route_events, routes_stack) -> None:
+        (owner, _), (approver, _) = await people(world, pki, "Owner", "Approver", certificate=False)
+        doc = await contract(world, owner)
+        request = await route(world, owner, doc, [stage((approver, "approve"))])
+        routes_stack.restart("routes", {"DOCFLOW_TESTING": "1", "DOCFLOW_PAUSE_AT": "routes.action.after_mark",
+                                        "DOCFLOW_PAUSE_SECONDS": "3"})
+        try:
+            assert (await action(world, doc, request, approver, "approve")).status_code == 202
+        finally:
+            routes_stack.restart("routes", {"DOCFLOW_PAUSE_AT": ""})
+        ours = lambda e: e.data["request_id"] == request["id"]  # noqa: E731
+        completed = await route_events.wait_for("route.completed", ours)
+        approved = await route_events.wait_for("route.approved", ours)
+        assert approved.data["actor"]["user_id"] == approver.id
+        assert route_events.events.index(completed) < route_events.events.index(approved)  # the race was hit
+        assert [p["user_id"] for p in completed.data["participants"]].count(approver.id) == 1
+        history = await read(world, owner, doc)
+        assert history["status"] == "completed"

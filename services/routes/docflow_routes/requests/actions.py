@@ -18,6 +18,7 @@ from docflow_routes.requests.stages import delegation_active, role_of, stage_of,
 from docflow_shared.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from docflow_shared.events import Event, EventPayload, Person
 from docflow_shared.events.catalogue import RouteActionOrigin
+from docflow_shared.faults import pause_point
 from docflow_shared.mongo import Document
 from docflow_shared.outbox import Whole
 from docflow_shared.projection.repository import email_key
@@ -75,6 +76,7 @@ class RouteActions:
         now = now_utc()
         if not await self.repository.mark_acted(turn.entry["_id"], status="approved", by=turn.acted_by, at=now):
             raise Conflict("You have already acted on this request.", slug="already-acted")
+        await pause_point("routes.action.after_mark")
         title, owner = await self._context(turn)
         approved = events.approved(turn.request, title=title, owner=owner, stage=stage_of(turn.request, turn.entry),
                                    actor=turn.actor, on_behalf_of=turn.on_behalf_of, origin=origin, at=now)
@@ -85,6 +87,7 @@ class RouteActions:
         if not await self.repository.mark_acted(turn.entry["_id"], status="declined", by=turn.acted_by, at=now,
                                                 reason=body.reason):
             raise Conflict("You have already acted on this request.", slug="already-acted")
+        await pause_point("routes.action.after_mark")
         title, owner = await self._context(turn)
         told = [await self.lifecycle.person_of(e) for e in turn.entries]
         declined = events.declined(turn.request, title=title, owner=owner, stage=stage_of(turn.request, turn.entry),

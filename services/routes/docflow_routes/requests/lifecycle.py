@@ -38,11 +38,16 @@ class RequestLifecycle:
 
     async def settle(self, request_id: str, announce: Sequence[Event] = ()) -> None:
         """Bring an open request up to date: open the next stage, or complete it. ``announce``
-        rides in the same write (an approval that moved it on)."""
+        rides in the same write (an approval that moved it on). An action is stored on its entry
+        before it is announced, so another settle (the repair pass of a replica) may have closed
+        the request in between; what the participant did is announced all the same."""
 
         async def attempt() -> None:
             request = await self.repository.get(request_id)
-            if request is None or request["status"] != "open":
+            if request is None:
+                return
+            if request["status"] != "open":
+                await self._announce_late(request, announce)
                 return
             entries = await self.repository.signers_of(request_id)
             for entry in entries:
@@ -143,12 +148,21 @@ class RequestLifecycle:
 
         async def attempt() -> None:
             request = await self.repository.get(request_id)
-            if request is None or request["status"] != "open":
+            if request is None:
+                return
+            if request["status"] != "open":
+                await self._announce_late(request, [declined])
                 return
             entries = await self.repository.signers_of(request_id)
             await self._close(request, "declined", "declined", entries, [declined])
 
         await retry_stale(attempt)
+
+    async def _announce_late(self, request: Whole, announce: Sequence[Event]) -> None:
+        """Events of an action stored on its entry while the request closed: the request's outbox
+        carries them, and nothing else of the closed request changes."""
+        if announce:
+            await self.repository.update(request, {}, announce)
 
     async def person_of(self, entry: Document) -> Person:
         return await self._person(entry)
