@@ -23,6 +23,7 @@ from docflow_dev.testing.smtp import SmtpSink
 from docflow_shared.events import Person, new_event
 from docflow_shared.events.catalogue import (
     DocumentCompleted,
+    RouteExternalInvited,
     UserDeleted,
     UserEmailVerificationRequested,
     UserLocked,
@@ -121,8 +122,29 @@ class TestRecipients:
         assert to_owner["Subject"] == "“Договор №7” is signed by everyone"
         assert to_signer["Subject"] == "Документ «Договор №7» подписан всеми"
         assert "http://docflow.test/documents/doc1" in text_part(to_signer)
+        for message in (to_owner, to_signer):  # the evidence report, under the public base URL
+            assert "http://docflow.test/api/v1/documents/doc1/evidence" in text_part(message)
+            assert 'href="http://docflow.test/api/v1/documents/doc1/evidence"' in html_part(message)
         await asyncio.sleep(0.5)
         assert len(smtp_sink.to(owner.email)) == 1
+
+
+class TestOutsiderReminders:
+    async def test_a_reminder_invitation_says_reminder_in_both_languages(
+        self, mail: MailUnderTest, smtp_sink: SmtpSink
+    ) -> None:
+        owner = Person(user_id="o", email=address("owner"), full_name="Olga", locale="en")
+        for locale, prefix in (("en", "Reminder: "), ("ru", "Напоминание: ")):
+            outsider = address(f"outsider-{locale}")
+            link = f"http://docflow.test/api/v1/external/tok-{locale}"
+            await mail.publish(RouteExternalInvited(
+                user_id=f"lnk_{locale}", request_id="r1", document_id="doc1", title="Supply contract",
+                owner=owner, recipient=Person(user_id="", email=outsider, locale=locale), role="sign",
+                link=link, expires_at=datetime.now(UTC) + timedelta(days=14), reminder=True))
+            [message] = await wait_for_mail(smtp_sink, outsider)
+            assert str(message["Subject"]).startswith(prefix), message["Subject"]
+            assert link in text_part(message) and f'href="{link}"' in html_part(message)
+            assert prefix.strip() in html_part(message)
 
 
 class TestPublishedEvents:

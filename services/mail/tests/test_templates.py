@@ -125,6 +125,43 @@ class TestEscaping:
         [reminder] = render_all("signature.requested", "ru")
         assert reminder.subject.startswith("Напоминание: ")
 
+    @pytest.mark.parametrize(("locale", "prefix", "words"), [("en", "Reminder: ", "A reminder: "),
+                                                             ("ru", "Напоминание: ", "Напоминаем: ")])
+    def test_an_outsiders_reminder_says_so_in_both_languages(self, locale: str, prefix: str, words: str) -> None:
+        recipient = {"user_id": "", "email": "out@x.test", "locale": locale}
+        rule = RULES_BY_TYPE["route.external_invited"]
+        renderer = TemplateRenderer()
+
+        def rendered(reminder: bool) -> Any:
+            payload = CATALOGUE["route.external_invited"].model_validate(
+                {**SAMPLES["route.external_invited"], "recipient": recipient, "reminder": reminder})
+            return renderer.render(rule.template, locale, {**rule.context(payload, SETTINGS), "name": "out@x.test",
+                                                           "base_url": "https://docflow.example.kz"})
+
+        reminder, first = rendered(True), rendered(False)
+        assert reminder.subject.startswith(prefix) and not first.subject.startswith(prefix)
+        assert reminder.subject.removeprefix(prefix) == first.subject
+        assert words in reminder.text and words not in first.text
+        assert f"<title>{prefix}" in reminder.html and prefix.strip() in reminder.html.split("<h1")[1]
+        for message in (reminder, first):
+            assert "https://docflow.example.kz/external/t1" in message.text
+            assert 'href="https://docflow.example.kz/external/t1"' in message.html
+
+    def test_an_invitation_from_before_the_reminder_flag_is_a_first_invitation(self) -> None:
+        old = {k: v for k, v in SAMPLES["route.external_invited"].items() if k != "reminder"}
+        payload = CATALOGUE["route.external_invited"].model_validate(old)
+        assert payload.reminder is False  # type: ignore[attr-defined]
+        [message] = render_all("route.external_invited", "en")
+        assert message.subject.startswith("Ann <Admin> invites you")
+
+    @pytest.mark.parametrize("locale", ["ru", "en"])
+    def test_the_completion_mail_links_the_evidence(self, locale: str) -> None:
+        evidence = "https://docflow.example.kz/api/v1/documents/d1/evidence"
+        for message in render_all("document.completed", locale):
+            assert evidence in message.text
+            assert f'href="{evidence}"' in message.html
+            assert "https://docflow.example.kz/documents/d1" in message.text
+
     def test_missing_data_is_an_error_not_an_empty_field(self) -> None:
         with pytest.raises(jinja2.UndefinedError):
             TemplateRenderer().render("email_verification", "en", {"name": "Ann", "link": "x",

@@ -1,5 +1,6 @@
 """The issue's three scenarios through the gateway with every service running and a real SMTP
-sink: a staged route with a delegate and an outside counterparty signing with OpenSSL; a decline
+sink: a staged route with a delegate and an outside counterparty signing with OpenSSL, ending with
+the evidence link in the completion e-mail and an audit chain that verifies offline; a decline
 at stage two; an expiry. Accounts come from auth, the document from documents."""
 
 from __future__ import annotations
@@ -7,9 +8,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import importlib.util
+import json
 import os
 import re
 import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +21,8 @@ import pytest
 
 from docflow_dev.testing.asserts import eventually
 
-SERVICES = ("docflow_auth", "docflow_documents", "docflow_gateway", "docflow_mail", "docflow_signing")
+SERVICES = ("docflow_audit", "docflow_auth", "docflow_documents", "docflow_gateway", "docflow_mail",
+            "docflow_signing")
 pytestmark = pytest.mark.skipif(
     any(importlib.util.find_spec(name) is None for name in SERVICES),
     reason="the scenarios need every DocFlow service installed",
@@ -86,8 +90,29 @@ def stage(*participants: tuple[str, str], external: bool = False) -> dict:
     return {"participants": [{"email": email, "role": role, "external": external} for email, role in participants]}
 
 
+def verify_audit_export(path: Path) -> subprocess.CompletedProcess[str]:
+    """The documented offline check of an audit export (docs/architecture.md, "Audit trail")."""
+    return subprocess.run([sys.executable, "-m", "docflow_audit.verify", str(path)],
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+async def route_in_audit_export(client, owner: dict, doc_id: str, path: Path, request_id: str) -> list[dict]:
+    """The owner's export of the document's trail, written to ``path`` once it holds the route's
+    records (approved, delegated, the two signatures, completed); those records."""
+    async def holds() -> list[dict]:
+        exported = await client.get(f"{API}/documents/{doc_id}/audit/export", headers=owner["headers"])
+        assert exported.status_code == 200, exported.text
+        records = [r for r in exported.json()["records"] if r["details"].get("request_id") == request_id]
+        actions = [r["action"] for r in records]
+        assert {"approved", "delegated", "completed"} <= set(actions) and actions.count("signed") >= 2, actions
+        path.write_text(exported.text)
+        return records
+
+    return await eventually(holds, timeout=60, what="the route's records in the audit export")  # type: ignore[no-any-return]
+
+
 async def test_scenario_1_approve_delegate_sign_outsider_cc(client, events, account, smtp_sink, trusted_ca,
-                                                            tmp_path) -> None:
+                                                            platform_env, tmp_path) -> None:
     title = f"Supply contract {uuid.uuid4().hex[:6]}"
     owner, lawyer, director, deputy, accounting = [
         await account(name) for name in ("Olga", "Lawyer", "Director", "Deputy", "Accounting")]
@@ -156,13 +181,39 @@ async def test_scenario_1_approve_delegate_sign_outsider_cc(client, events, acco
 
     completed = await events.wait_for("route.completed", lambda e: e.data["request_id"] == request["id"])
     assert accounting["id"] in {p["user_id"] for p in completed.data["participants"]}
-    await mail(smtp_sink, accounting["email"], "signed by everyone")
-    await mail(smtp_sink, counterparty, "signed by everyone|подписан всеми")
+    evidence = f"{platform_env['PUBLIC_BASE_URL'].rstrip('/')}{API}/documents/{doc_id}/evidence"
+    for address in (accounting["email"], counterparty):  # everyone, with the evidence link
+        done = await mail(smtp_sink, address, "signed by everyone|подписан всеми")
+        assert evidence in text_of(done), text_of(done)
     final = (await client.get(f"{API}/documents/{doc_id}/signature-requests", headers=owner["headers"])).json()
     assert final["items"][0]["status"] == "completed"
     assert [s["status"] for s in final["items"][0]["signers"]] == ["approved", "signed", "signed", "pending"]
     for kind in ("route.approved", "route.delegated", "route.completed"):
         assert [e for e in events.of_type(kind) if e.data["request_id"] == request["id"]], kind
+
+    # the audit chain verifies: the route's records, exported by the owner and checked offline
+    export = tmp_path / "audit-export.json"
+    records = await route_in_audit_export(client, owner, doc_id, export, request["id"])
+    approved_by = next(r for r in records if r["action"] == "approved")
+    assert approved_by["actor"]["user_id"] == lawyer["id"]
+    handed = next(r for r in records if r["action"] == "delegated")
+    assert handed["actor"]["user_id"] == director["id"] and handed["details"]["delegate"]["user_id"] == deputy["id"]
+    signatures = [r for r in records if r["action"] == "signed"]
+    for_director = next(r for r in signatures if r["actor"]["user_id"] == deputy["id"])
+    assert for_director["on_behalf_of"]["user_id"] == director["id"]
+    outsider = next(r for r in signatures if r["actor"]["email"] == counterparty)
+    assert outsider["on_behalf_of"] is None
+    assert any(r["action"] == "completed" for r in records)
+    verified = verify_audit_export(export)
+    assert verified.returncode == 0, verified.stderr
+    edited = json.loads(export.read_text())
+    at = next(i for i, r in enumerate(edited["records"]) if r["seq"] == for_director["seq"])
+    edited["records"][at]["on_behalf_of"] = None  # as if the deputy had signed for themselves
+    tampered = tmp_path / "audit-edited.json"
+    tampered.write_text(json.dumps(edited))
+    broken = verify_audit_export(tampered)
+    assert broken.returncode == 1, broken.stdout
+    assert f"seq {for_director['seq']}" in broken.stderr
 
 
 async def test_scenario_2_decline_at_stage_two_stops_the_route(client, events, account, smtp_sink, trusted_ca) -> None:

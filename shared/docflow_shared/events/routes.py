@@ -169,7 +169,8 @@ class RouteExpired(EventPayload):
 
 class RouteExternalInvited(EventPayload):
     """A participant outside DocFlow is asked in: the link (with its single-use token) travels
-    sealed for mail in ``sealed``; ``user_id`` is the link's id, which the seal is bound to."""
+    sealed for mail in ``sealed``; ``user_id`` is the link's id, which the seal is bound to.
+    ``reminder`` (added; false in older events): a reminder of the open stage, with a fresh link."""
 
     TYPE = "route.external_invited"
     user_id: str
@@ -182,6 +183,7 @@ class RouteExternalInvited(EventPayload):
     link: str = ""
     expires_at: datetime
     sealed: str = ""
+    reminder: bool = False
 
 
 class RouteExternalCodeRequested(EventPayload):

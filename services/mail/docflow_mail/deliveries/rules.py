@@ -57,6 +57,11 @@ def document_link(settings: MailSettings, document_id: str) -> str:
     return settings.link(f"/documents/{document_id}")
 
 
+def evidence_link(settings: MailSettings, document_id: str) -> str:
+    """The document's evidence report (signing's ``GET /api/v1/documents/{id}/evidence``)."""
+    return settings.link(f"/api/v1/documents/{document_id}/evidence")
+
+
 def display_name(p: Person) -> str:
     return p.full_name or p.email
 
@@ -107,7 +112,7 @@ def _invited(p: RouteExternalInvited, s: MailSettings) -> dict[str, Any]:
     action = {"ru": {"approve": "согласовать", "sign": "подписать", "cc": "прочитать"},
               "en": {"approve": "approve", "sign": "sign", "cc": "read"}}[p.recipient.locale][p.role]
     return {"title": p.title, "owner_name": display_name(p.owner), "action": action, "link": p.link,
-            "expires_at": p.expires_at}
+            "expires_at": p.expires_at, "reminder": p.reminder}
 
 
 RULES: tuple[MailRule[Any], ...] = (
@@ -150,7 +155,7 @@ RULES: tuple[MailRule[Any], ...] = (
     MailRule(
         DocumentCompleted, "document_completed", _everyone,
         lambda p, s: {"title": p.title, "completed_at": p.completed_at,
-                      "link": document_link(s, p.document_id)},
+                      "link": document_link(s, p.document_id), "evidence_link": evidence_link(s, p.document_id)},
     ),
     MailRule(RouteExternalInvited, "route_external_invited", lambda p: [person(p.recipient)], _invited,
              secret_fields=("link",)),

@@ -27,6 +27,13 @@ class ExternalRepository:
     async def insert_link(self, link: Document) -> None:
         await self.links.insert_one(link)
 
+    async def supersede(self, link_id: str, *, entry_id: str, delegate: bool) -> None:
+        """The person's earlier unused links for the entry stop working: ``link_id`` replaces them."""
+        await self.links.update_many(
+            {"entry_id": entry_id, "delegate": delegate, "state": "new", "_id": {"$ne": link_id}},
+            {"$set": {"state": "superseded", "superseded_by": link_id}},
+        )
+
     async def link_by_hash(self, token_hash: str) -> Document | None:
         return await self.links.find_one({"token_hash": token_hash})
 

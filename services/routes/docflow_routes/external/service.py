@@ -55,8 +55,10 @@ class ExternalService:
     # --- invitation (when a stage opens, or a part is delegated to an address) -----------------
 
     async def invite(self, request: Document, entry: Document, *, title: str, owner: Person,
-                     delegate: bool = False) -> Event:
-        """A new link for ``entry`` (or its delegate), stored hashed; the event carries it sealed."""
+                     delegate: bool = False, reminder: bool = False) -> Event:
+        """A new link for ``entry`` (or its delegate), stored hashed; the event carries it sealed.
+        It replaces the person's earlier unused links for the entry (a reminder's fresh link makes
+        the first one stop working: services/routes/README.md, "Reminders to outsiders")."""
         now = now_utc()
         expires_at = now + timedelta(days=self.settings.external_link_days)
         request_expiry = request.get("expires_at")
@@ -72,12 +74,13 @@ class ExternalService:
             "delegate": delegate, "state": "new", "expires_us": us(expires_at), "code_sends": 0,
             "last_code_us": 0, "failures": 0, "created_at": now,
         })
+        await self.repository.supersede(link_id, entry_id=entry["_id"], delegate=delegate)
         link = f"{self.settings.public_base_url.rstrip('/')}{self.settings.external_link_path}{token}"
         sealed = self.sealer.seal({"link": link}, context=secret_context(RouteExternalInvited.TYPE, link_id))
         return self.make_event(RouteExternalInvited(
             user_id=link_id, request_id=request["_id"], document_id=request["document_id"], title=title,
             owner=owner, recipient=Person(user_id="", email=email, locale=owner.locale),
-            role=role_of(entry), expires_at=expires_at, sealed=sealed))
+            role=role_of(entry), expires_at=expires_at, sealed=sealed, reminder=reminder))
 
     # --- the link and its code ------------------------------------------------------------------
 
@@ -89,6 +92,8 @@ class ExternalService:
             raise Gone("This link has been used.", slug="link-used")
         if link["state"] == "locked":
             raise Gone("This link is locked after too many wrong codes.", slug="link-locked")
+        if link["state"] == "superseded":
+            raise Gone("A newer link was sent to this address; use the latest e-mail.", slug="link-superseded")
         request = await self.requests.get(link["request_id"])
         if int(link["expires_us"]) <= us(now_utc()) or request is None or request["status"] != "open":
             raise Gone("This link has expired.", slug="link-expired")
