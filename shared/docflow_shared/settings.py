@@ -7,6 +7,7 @@ serves all services; each service's own values carry its prefix (``AUTH_``, ``MA
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import ClassVar, Literal, TypeVar
 from urllib.parse import unquote, urlparse
 
@@ -134,6 +135,13 @@ class ServiceSettings(BaseSettings):
         if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
             return alias.choices[0]
         return f"{cls.model_config.get('env_prefix', '')}{field}".upper()
+
+
+class DataDirSettings(ServiceSettings):
+    """Settings of a service that keeps files of its own below ``DATA_DIR`` (shared by every
+    service; development keys when none are configured)."""
+
+    data_dir: Path = Field(Path(".data"), validation_alias=env_alias("DATA_DIR"))
 
 
 def is_placeholder(value: str) -> bool:

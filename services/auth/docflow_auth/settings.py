@@ -6,13 +6,12 @@ import os
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from docflow_shared.settings import ServiceSettings, env_alias
+from docflow_shared.settings import DataDirSettings
 
 
-class AuthSettings(ServiceSettings):
+class AuthSettings(DataDirSettings):
     """Token lifetimes, password hashing, lockout and throttling of the auth service."""
 
     model_config = SettingsConfigDict(env_prefix="AUTH_")
@@ -20,7 +19,6 @@ class AuthSettings(ServiceSettings):
     service_name: ClassVar[str] = "auth"
     required_secrets: ClassVar[tuple[str, ...]] = ("secret_key", "event_secret_keys")
 
-    data_dir: Path = Field(Path(".data"), validation_alias=env_alias("DATA_DIR"))
     signing_keys: str = ""
     secret_key: str = ""
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar, Literal
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from docflow_shared.settings import ServiceSettings, env_alias
+from docflow_shared.settings import DataDirSettings, env_alias
 
 
-class MailSettings(ServiceSettings):
+class MailSettings(DataDirSettings):
     """Where and how the mail service sends, and how long it keeps trying."""
 
     model_config = SettingsConfigDict(env_prefix="MAIL_")
@@ -19,8 +18,7 @@ class MailSettings(ServiceSettings):
     service_name: ClassVar[str] = "mail"
     required_secrets: ClassVar[tuple[str, ...]] = ("event_secret_keys",)
 
-    # without EVENT_SECRET_KEYS (development), the event-secrets key auth keeps in the data dir
-    data_dir: Path = Field(Path(".data"), validation_alias=env_alias("DATA_DIR"))
+    # data_dir: without EVENT_SECRET_KEYS (development), the event-secrets key auth keeps there
 
     smtp_host: str = Field("127.0.0.1", validation_alias=env_alias("SMTP_HOST", "MAIL_SMTP_HOST"))
     smtp_port: int = Field(1025, validation_alias=env_alias("SMTP_PORT", "MAIL_SMTP_PORT"))

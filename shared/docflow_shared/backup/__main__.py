@@ -24,18 +24,17 @@ from pymongo.errors import PyMongoError
 
 from docflow_shared.backup import databases, files
 from docflow_shared.backup.files import BackupError
-from docflow_shared.settings import ServiceSettings, env_alias, load_settings
+from docflow_shared.settings import DataDirSettings, env_alias, load_settings
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
 
 
-class BackupSettings(ServiceSettings):
+class BackupSettings(DataDirSettings):
     """Where the installation lives; the broker and the services' own values are not needed."""
 
     service_name: ClassVar[str] = "backup"
     mongodb_url: str = Field("", validation_alias=env_alias("MONGODB_URL"))
-    data_dir: Path = Field(Path(".data"), validation_alias=env_alias("DATA_DIR"))
     passphrase: str = Field("", validation_alias=env_alias("BACKUP_PASSPHRASE"))
     documents_master_keys: str = Field("", validation_alias=env_alias("DOCUMENTS_MASTER_KEYS"))
 
