@@ -93,20 +93,26 @@ class Locked(DocFlowError):
     status, title, slug = 423, "Locked", "locked"
 
 
-class TooManyRequests(DocFlowError):
+class RetryLater(DocFlowError):
+    """An error that tells the client when to try again: ``Retry-After`` in whole seconds, at least 1
+    (``retry_after``, else the class's ``default_retry_after``)."""
+
+    default_retry_after: int = 1
+
+    def __init__(self, detail: str | None = None, *, retry_after: int | None = None, **kwargs: Any) -> None:
+        super().__init__(detail, **kwargs)
+        seconds = self.default_retry_after if retry_after is None else retry_after
+        self.headers.setdefault("Retry-After", str(max(1, seconds)))
+
+
+class TooManyRequests(RetryLater):
     status, title, slug = 429, "Too many requests", "rate-limited"
-
-    def __init__(self, detail: str | None = None, *, retry_after: int = 1, **kwargs: Any) -> None:
-        super().__init__(detail, **kwargs)
-        self.headers.setdefault("Retry-After", str(max(1, retry_after)))
+    default_retry_after = 1
 
 
-class Unavailable(DocFlowError):
+class Unavailable(RetryLater):
     status, title, slug = 503, "Service unavailable", "unavailable"
-
-    def __init__(self, detail: str | None = None, *, retry_after: int = 5, **kwargs: Any) -> None:
-        super().__init__(detail, **kwargs)
-        self.headers.setdefault("Retry-After", str(retry_after))
+    default_retry_after = 5
 
 
 def field_error(field: str | Sequence[str | int], message: str, kind: str = "invalid") -> dict[str, Any]:

@@ -7,7 +7,8 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, Protocol
+from functools import cached_property
+from typing import Any, Generic, Protocol, TypeVar
 
 from fastapi import FastAPI
 from pymongo import AsyncMongoClient
@@ -36,6 +37,23 @@ class ServiceContext(Protocol):
     """What ``ServiceRuntime.serving`` needs of a service's composition root."""
 
     async def create_indexes(self) -> None: ...
+
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+class ContextBase(Generic[S]):
+    """Base of every service's composition root (``<Service>Context``, docs/architecture.md,
+    "One shape for every service"): the runtime and settings it was built from, and
+    ``processed``, the record of the events this service handled (built when first asked for)."""
+
+    def __init__(self, runtime: ServiceRuntime, settings: S) -> None:
+        self.runtime = runtime
+        self.settings = settings
+
+    @cached_property
+    def processed(self) -> ProcessedEvents:
+        return self.runtime.processed_events(self.settings.service_name)
 
 
 class ServiceRuntime:

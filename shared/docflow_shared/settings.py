@@ -7,6 +7,7 @@ serves all services; each service's own values carry its prefix (``AUTH_``, ``MA
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import ClassVar, Literal, TypeVar
 from urllib.parse import unquote, urlparse
 
@@ -17,8 +18,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PLACEHOLDER_MARKERS = ("change-me", "changeme", "change_me", "placeholder", "replace-me", "example", "guest")
 
 
-def _env(name: str) -> AliasChoices:
-    return AliasChoices(name, name.lower())
+def env_alias(*names: str) -> AliasChoices:
+    """A field read from these environment variables (the first one set wins) rather than from
+    the service's prefix plus its name; lower-case forms are accepted too."""
+    return AliasChoices(*names, *(name.lower() for name in names))
 
 
 class ServiceSettings(BaseSettings):
@@ -32,59 +35,59 @@ class ServiceSettings(BaseSettings):
 
     # "production" refuses to start with empty or placeholder secrets and the shared guest broker user
     environment: Literal["development", "production"] = Field(
-        "development", validation_alias=_env("DOCFLOW_ENV")
+        "development", validation_alias=env_alias("DOCFLOW_ENV")
     )
 
-    mongodb_url: str = Field("mongodb://127.0.0.1:27017", validation_alias=_env("MONGODB_URL"))
-    mongodb_db_prefix: str = Field("", validation_alias=_env("MONGODB_DB_PREFIX"))
-    mongodb_timeout_ms: int = Field(3000, validation_alias=_env("MONGODB_TIMEOUT_MS"))
+    mongodb_url: str = Field("mongodb://127.0.0.1:27017", validation_alias=env_alias("MONGODB_URL"))
+    mongodb_db_prefix: str = Field("", validation_alias=env_alias("MONGODB_DB_PREFIX"))
+    mongodb_timeout_ms: int = Field(3000, validation_alias=env_alias("MONGODB_TIMEOUT_MS"))
     amqp_url: str = Field(
-        "amqp://guest:guest@127.0.0.1:5672/", validation_alias=_env("AMQP_URL")
+        "amqp://guest:guest@127.0.0.1:5672/", validation_alias=env_alias("AMQP_URL")
     )
-    broker_namespace: str = Field("", validation_alias=_env("BROKER_NAMESPACE"))
+    broker_namespace: str = Field("", validation_alias=env_alias("BROKER_NAMESPACE"))
     # per-service broker users are named <prefix><service>; set, consumers check who published
-    broker_user_prefix: str = Field("", validation_alias=_env("BROKER_USER_PREFIX"))
+    broker_user_prefix: str = Field("", validation_alias=env_alias("BROKER_USER_PREFIX"))
     # keys sealing secrets in events for the mail service ("kid:base64,kid2:base64")
-    event_secret_keys: str = Field("", validation_alias=_env("EVENT_SECRET_KEYS"))
-    event_secret_key_id: str = Field("", validation_alias=_env("EVENT_SECRET_KEY_ID"))
-    jwt_issuer: str = Field("docflow-auth", validation_alias=_env("JWT_ISSUER"))
-    jwt_audience: str = Field("docflow", validation_alias=_env("JWT_AUDIENCE"))
+    event_secret_keys: str = Field("", validation_alias=env_alias("EVENT_SECRET_KEYS"))
+    event_secret_key_id: str = Field("", validation_alias=env_alias("EVENT_SECRET_KEY_ID"))
+    jwt_issuer: str = Field("docflow-auth", validation_alias=env_alias("JWT_ISSUER"))
+    jwt_audience: str = Field("docflow", validation_alias=env_alias("JWT_AUDIENCE"))
     # How long a revoked session or user is remembered by each replica: the access-token lifetime.
-    access_token_lifetime: float = Field(900.0, validation_alias=_env("ACCESS_TOKEN_LIFETIME"))
+    access_token_lifetime: float = Field(900.0, validation_alias=env_alias("ACCESS_TOKEN_LIFETIME"))
     jwks_url: str = Field(
-        "http://127.0.0.1:8001/.well-known/jwks.json", validation_alias=_env("JWKS_URL")
+        "http://127.0.0.1:8001/.well-known/jwks.json", validation_alias=env_alias("JWKS_URL")
     )
-    public_base_url: str = Field("http://127.0.0.1:8000", validation_alias=_env("PUBLIC_BASE_URL"))
+    public_base_url: str = Field("http://127.0.0.1:8000", validation_alias=env_alias("PUBLIC_BASE_URL"))
     # Peers whose X-Forwarded-For/-Proto are believed (IPs or CIDRs): the gateway in front of a service.
     # Services run uvicorn with --no-proxy-headers; the app applies this list (docs/architecture.md).
-    trusted_proxies: list[str] = Field(["127.0.0.1", "::1"], validation_alias=_env("TRUSTED_PROXIES"))
+    trusted_proxies: list[str] = Field(["127.0.0.1", "::1"], validation_alias=env_alias("TRUSTED_PROXIES"))
     # The largest request body (JSON and the rest); upload routes have their own caps.
-    max_body_bytes: int = Field(1024 * 1024, gt=0, validation_alias=_env("MAX_BODY_BYTES"))
-    log_level: str = Field("INFO", validation_alias=_env("LOG_LEVEL"))
-    log_json: bool = Field(True, validation_alias=_env("LOG_JSON"))
-    outbox_poll_seconds: float = Field(1.0, validation_alias=_env("OUTBOX_POLL_SECONDS"))
+    max_body_bytes: int = Field(1024 * 1024, gt=0, validation_alias=env_alias("MAX_BODY_BYTES"))
+    log_level: str = Field("INFO", validation_alias=env_alias("LOG_LEVEL"))
+    log_json: bool = Field(True, validation_alias=env_alias("LOG_JSON"))
+    outbox_poll_seconds: float = Field(1.0, validation_alias=env_alias("OUTBOX_POLL_SECONDS"))
     # how long a consumer remembers a handled event id (redeliveries and DLQ replays come sooner)
     processed_events_ttl_seconds: int = Field(
-        14 * 24 * 3600, ge=3600, validation_alias=_env("PROCESSED_EVENTS_TTL_SECONDS")
+        14 * 24 * 3600, ge=3600, validation_alias=env_alias("PROCESSED_EVENTS_TTL_SECONDS")
     )
     event_retry_delays: tuple[int, ...] = Field(
-        (1, 10, 60), validation_alias=_env("EVENT_RETRY_DELAYS")
+        (1, 10, 60), validation_alias=env_alias("EVENT_RETRY_DELAYS")
     )
     # Prometheus /metrics on a port of its own, never the API port, so the gateway cannot expose
     # it (read with the service's prefix: AUTH_METRICS_PORT, ...); 0 serves no metrics.
     metrics_port: int = Field(0, ge=0, le=65535)
     metrics_host: str = "127.0.0.1"
     # how often queue depths and the outbox backlog are measured for the metrics
-    metrics_poll_seconds: float = Field(15.0, gt=0, validation_alias=_env("METRICS_POLL_SECONDS"))
+    metrics_poll_seconds: float = Field(15.0, gt=0, validation_alias=env_alias("METRICS_POLL_SECONDS"))
     # OpenTelemetry's standard variables: traces are exported over OTLP/HTTP only when an
     # endpoint is set, and not at all otherwise (docs/architecture.md, "Metrics and traces")
-    otel_exporter_otlp_endpoint: str = Field("", validation_alias=_env("OTEL_EXPORTER_OTLP_ENDPOINT"))
+    otel_exporter_otlp_endpoint: str = Field("", validation_alias=env_alias("OTEL_EXPORTER_OTLP_ENDPOINT"))
     otel_exporter_otlp_traces_endpoint: str = Field(
-        "", validation_alias=_env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        "", validation_alias=env_alias("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
     )
-    otel_traces_exporter: str = Field("otlp", validation_alias=_env("OTEL_TRACES_EXPORTER"))
-    otel_sdk_disabled: bool = Field(False, validation_alias=_env("OTEL_SDK_DISABLED"))
-    otel_service_name: str = Field("", validation_alias=_env("OTEL_SERVICE_NAME"))
+    otel_traces_exporter: str = Field("otlp", validation_alias=env_alias("OTEL_TRACES_EXPORTER"))
+    otel_sdk_disabled: bool = Field(False, validation_alias=env_alias("OTEL_SDK_DISABLED"))
+    otel_service_name: str = Field("", validation_alias=env_alias("OTEL_SERVICE_NAME"))
 
     @property
     def database_name(self) -> str:
@@ -132,6 +135,13 @@ class ServiceSettings(BaseSettings):
         if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
             return alias.choices[0]
         return f"{cls.model_config.get('env_prefix', '')}{field}".upper()
+
+
+class DataDirSettings(ServiceSettings):
+    """Settings of a service that keeps files of its own below ``DATA_DIR`` (shared by every
+    service; development keys when none are configured)."""
+
+    data_dir: Path = Field(Path(".data"), validation_alias=env_alias("DATA_DIR"))
 
 
 def is_placeholder(value: str) -> bool:

@@ -7,18 +7,17 @@ from docflow_audit.access.service import AccessService
 from docflow_audit.settings import AuditSettings
 from docflow_audit.trail.repository import TrailRepository
 from docflow_audit.trail.service import TrailService
-from docflow_shared.runtime import ServiceRuntime
+from docflow_shared.runtime import ContextBase, ServiceRuntime
 
 # the audit service publishes nothing: no collection carries an outbox
 OUTBOX_COLLECTIONS: tuple[str, ...] = ()
 
 
-class AuditContext:
+class AuditContext(ContextBase[AuditSettings]):
     """The trail, audit's projection of who may read it, and the services over them."""
 
     def __init__(self, runtime: ServiceRuntime, settings: AuditSettings) -> None:
-        self.runtime = runtime
-        self.settings = settings
+        super().__init__(runtime, settings)
         self.access_repository = AccessRepository(runtime.db)
         self.trail_repository = TrailRepository(runtime.db)
         self.access = AccessService(self.access_repository)

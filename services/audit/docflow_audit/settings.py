@@ -13,7 +13,7 @@ from docflow_shared.settings import ServiceSettings
 class AuditSettings(ServiceSettings):
     """How hard the audit service tries to append a record to a chain another writer moved."""
 
-    model_config = SettingsConfigDict(env_prefix="AUDIT_", env_file=".env", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="AUDIT_")
 
     service_name: ClassVar[str] = "audit"
 

@@ -6,21 +6,19 @@ import os
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
-from docflow_shared.settings import ServiceSettings
+from docflow_shared.settings import DataDirSettings
 
 
-class AuthSettings(ServiceSettings):
+class AuthSettings(DataDirSettings):
     """Token lifetimes, password hashing, lockout and throttling of the auth service."""
 
-    model_config = SettingsConfigDict(env_prefix="AUTH_", env_file=".env", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="AUTH_")
 
     service_name: ClassVar[str] = "auth"
     required_secrets: ClassVar[tuple[str, ...]] = ("secret_key", "event_secret_keys")
 
-    data_dir: Path = Field(Path(".data"), validation_alias=AliasChoices("DATA_DIR", "data_dir"))
     signing_keys: str = ""
     secret_key: str = ""
 

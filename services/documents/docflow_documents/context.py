@@ -27,19 +27,17 @@ from docflow_documents.users.repository import UserRepository
 from docflow_documents.users.service import UserDirectory, UserErasure
 from docflow_documents.versions.repository import VersionRepository
 from docflow_documents.versions.service import VersionService
-from docflow_shared.runtime import ServiceRuntime
+from docflow_shared.runtime import ContextBase, ServiceRuntime
 
 OUTBOX_COLLECTIONS = ("documents", "files", "shares", "comments", ACTIVITY)
 
 
-class DocumentsContext:
+class DocumentsContext(ContextBase[DocumentsSettings]):
     """Repositories and services of the documents service, built once per process."""
 
     def __init__(self, runtime: ServiceRuntime, settings: DocumentsSettings, keyring: KeyRing) -> None:
+        super().__init__(runtime, settings)
         db, outbox, event = runtime.db, runtime.outbox, runtime.event
-        self.runtime = runtime
-        self.settings = settings
-        self.processed = runtime.processed_events("documents")
         self.user_repository = UserRepository(db)
         self.document_repository = DocumentRepository(db, outbox)
         self.signature_repository = SignatureRecordRepository(db)

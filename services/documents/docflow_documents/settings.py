@@ -8,7 +8,7 @@ from typing import ClassVar
 from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
-from docflow_shared.settings import ServiceSettings
+from docflow_shared.settings import ServiceSettings, env_alias
 
 MIB = 1024 * 1024
 
@@ -16,8 +16,7 @@ MIB = 1024 * 1024
 class DocumentsSettings(ServiceSettings):
     """Upload limits, ZIP inspection limits and the master keys that wrap file keys."""
 
-    model_config = SettingsConfigDict(env_prefix="DOCUMENTS_", env_file=".env", extra="ignore",
-                                      populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="DOCUMENTS_")
 
     service_name: ClassVar[str] = "documents"
     required_secrets: ClassVar[tuple[str, ...]] = ("master_keys",)
@@ -29,7 +28,7 @@ class DocumentsSettings(ServiceSettings):
     # the others stay to unwrap older files (see docs/documents.md, "Key rotation").
     master_keys: str = ""
     master_key_id: str = ""
-    data_dir: Path | None = Field(None, validation_alias=AliasChoices("DATA_DIR", "data_dir"))
+    data_dir: Path | None = Field(None, validation_alias=env_alias("DATA_DIR"))
     zip_max_entries: int = 10_000
     zip_max_ratio: float = 100.0
     zip_max_total_mb: float = 1024.0

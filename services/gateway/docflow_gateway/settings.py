@@ -7,21 +7,20 @@ from typing import ClassVar
 from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
-from docflow_shared.settings import ServiceSettings
+from docflow_shared.settings import ServiceSettings, env_alias
 
 
 class GatewaySettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="GATEWAY_", env_file=".env", extra="ignore",
-                                      populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_")
     service_name: ClassVar[str] = "gateway"
 
-    auth_url: str = Field("", validation_alias=AliasChoices("AUTH_URL", "auth_url"))
-    documents_url: str = Field("", validation_alias=AliasChoices("DOCUMENTS_URL", "documents_url"))
-    signing_url: str = Field("", validation_alias=AliasChoices("SIGNING_URL", "signing_url"))
-    mail_url: str = Field("", validation_alias=AliasChoices("MAIL_URL", "mail_url"))
-    routes_url: str = Field("", validation_alias=AliasChoices("ROUTES_URL", "routes_url"))
-    audit_url: str = Field("", validation_alias=AliasChoices("AUDIT_URL", "audit_url"))
-    notify_url: str = Field("", validation_alias=AliasChoices("NOTIFY_URL", "notify_url"))
+    auth_url: str = Field("", validation_alias=env_alias("AUTH_URL"))
+    documents_url: str = Field("", validation_alias=env_alias("DOCUMENTS_URL"))
+    signing_url: str = Field("", validation_alias=env_alias("SIGNING_URL"))
+    mail_url: str = Field("", validation_alias=env_alias("MAIL_URL"))
+    routes_url: str = Field("", validation_alias=env_alias("ROUTES_URL"))
+    audit_url: str = Field("", validation_alias=env_alias("AUDIT_URL"))
+    notify_url: str = Field("", validation_alias=env_alias("NOTIFY_URL"))
     # Extra or overriding routes: a JSON list of [regex, service] pairs, tried first.
     routes: list[tuple[str, str]] = []
 

@@ -9,7 +9,7 @@ from docflow_mail.smtp.client import SmtpPool
 from docflow_mail.templates.renderer import TemplateRenderer
 from docflow_shared.dueloop import DueLoop
 from docflow_shared.outbox import Outbox
-from docflow_shared.runtime import ServiceRuntime
+from docflow_shared.runtime import ContextBase, ServiceRuntime
 from docflow_shared.sealed import SecretSealer
 
 OUTBOX_COLLECTIONS = (COLLECTION,)
@@ -23,12 +23,11 @@ def build_smtp_pool(settings: MailSettings) -> SmtpPool:
     )
 
 
-class MailContext:
+class MailContext(ContextBase[MailSettings]):
     """The delivery log, the SMTP pool and the services over them, built once per process."""
 
     def __init__(self, runtime: ServiceRuntime, settings: MailSettings) -> None:
-        self.runtime = runtime
-        self.settings = settings
+        super().__init__(runtime, settings)
         # mail.sent / mail.failed go out on the relay's next poll (OUTBOX_POLL_SECONDS), in batches,
         # instead of waking the relay for every e-mail: nothing waits for them in real time
         self.repository = DeliveryRepository(runtime.db, Outbox())

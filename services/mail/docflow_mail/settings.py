@@ -2,40 +2,34 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from docflow_shared.settings import ServiceSettings
+from docflow_shared.settings import DataDirSettings, env_alias
 
 
-def _env(*names: str) -> AliasChoices:
-    return AliasChoices(*names, *(n.lower() for n in names))
-
-
-class MailSettings(ServiceSettings):
+class MailSettings(DataDirSettings):
     """Where and how the mail service sends, and how long it keeps trying."""
 
-    model_config = SettingsConfigDict(env_prefix="MAIL_", env_file=".env", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="MAIL_")
 
     service_name: ClassVar[str] = "mail"
     required_secrets: ClassVar[tuple[str, ...]] = ("event_secret_keys",)
 
-    # without EVENT_SECRET_KEYS (development), the event-secrets key auth keeps in the data dir
-    data_dir: Path = Field(Path(".data"), validation_alias=AliasChoices("DATA_DIR", "data_dir"))
+    # data_dir: without EVENT_SECRET_KEYS (development), the event-secrets key auth keeps there
 
-    smtp_host: str = Field("127.0.0.1", validation_alias=_env("SMTP_HOST", "MAIL_SMTP_HOST"))
-    smtp_port: int = Field(1025, validation_alias=_env("SMTP_PORT", "MAIL_SMTP_PORT"))
-    smtp_user: str = Field("", validation_alias=_env("SMTP_USER", "MAIL_SMTP_USER"))
-    smtp_password: str = Field("", validation_alias=_env("SMTP_PASSWORD", "MAIL_SMTP_PASSWORD"))
+    smtp_host: str = Field("127.0.0.1", validation_alias=env_alias("SMTP_HOST", "MAIL_SMTP_HOST"))
+    smtp_port: int = Field(1025, validation_alias=env_alias("SMTP_PORT", "MAIL_SMTP_PORT"))
+    smtp_user: str = Field("", validation_alias=env_alias("SMTP_USER", "MAIL_SMTP_USER"))
+    smtp_password: str = Field("", validation_alias=env_alias("SMTP_PASSWORD", "MAIL_SMTP_PASSWORD"))
     smtp_tls: Literal["none", "starttls", "tls"] = Field(
-        "none", validation_alias=_env("SMTP_TLS", "MAIL_SMTP_TLS")
+        "none", validation_alias=env_alias("SMTP_TLS", "MAIL_SMTP_TLS")
     )
-    smtp_timeout: float = Field(10.0, validation_alias=_env("SMTP_TIMEOUT", "MAIL_SMTP_TIMEOUT"))
-    smtp_validate_certs: bool = Field(True, validation_alias=_env("SMTP_VALIDATE_CERTS"))
-    mail_from: str = Field("DocFlow <no-reply@docflow.local>", validation_alias=_env("MAIL_FROM"))
+    smtp_timeout: float = Field(10.0, validation_alias=env_alias("SMTP_TIMEOUT", "MAIL_SMTP_TIMEOUT"))
+    smtp_validate_certs: bool = Field(True, validation_alias=env_alias("SMTP_VALIDATE_CERTS"))
+    mail_from: str = Field("DocFlow <no-reply@docflow.local>", validation_alias=env_alias("MAIL_FROM"))
 
     # connections kept open to the SMTP server (and so messages sent at the same time)
     smtp_pool_size: int = Field(4, ge=1, le=64)

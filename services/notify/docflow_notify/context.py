@@ -14,18 +14,17 @@ from docflow_notify.webhooks.repository import WebhookRepository
 from docflow_notify.webhooks.sender import DeliveryService
 from docflow_notify.webhooks.service import WebhookService
 from docflow_shared.dueloop import DueLoop
-from docflow_shared.runtime import ServiceRuntime
+from docflow_shared.runtime import ContextBase, ServiceRuntime
 
 OUTBOX_COLLECTIONS: tuple[str, ...] = ()
 
 
-class NotifyContext:
+class NotifyContext(ContextBase[NotifySettings]):
     """The replay store, this replica's open streams, the webhooks and the services over them,
     built once per process."""
 
     def __init__(self, runtime: ServiceRuntime, settings: NotifySettings) -> None:
-        self.runtime = runtime
-        self.settings = settings
+        super().__init__(runtime, settings)
         self.notifications = NotificationRepository(runtime.db, keep_seconds=settings.replay_seconds * 2)
         self.hub = Hub(queue_size=settings.client_queue_size, revocations=runtime.revocations)
         self.streams = StreamService(repository=self.notifications, hub=self.hub, revocations=runtime.revocations,

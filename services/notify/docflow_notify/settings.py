@@ -13,7 +13,7 @@ from docflow_shared.settings import ServiceSettings
 class NotifySettings(ServiceSettings):
     """How long streams replay, how they are kept alive, and how webhooks are delivered."""
 
-    model_config = SettingsConfigDict(env_prefix="NOTIFY_", env_file=".env", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="NOTIFY_")
 
     service_name: ClassVar[str] = "notify"
 

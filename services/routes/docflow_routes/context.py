@@ -15,20 +15,18 @@ from docflow_routes.requests.repository import REQUESTS, SignatureRequestReposit
 from docflow_routes.requests.service import SignatureRequestService
 from docflow_routes.requests.timers import RouteTimers
 from docflow_routes.settings import RoutesSettings
-from docflow_shared.runtime import ServiceRuntime
+from docflow_shared.runtime import ContextBase, ServiceRuntime
 from docflow_shared.sealed import SecretSealer
 
 OUTBOX_COLLECTIONS = (REQUESTS,)
 
 
-class RoutesContext:
+class RoutesContext(ContextBase[RoutesSettings]):
     """Repositories and services of the routes service, built once per process."""
 
     def __init__(self, runtime: ServiceRuntime, settings: RoutesSettings) -> None:
+        super().__init__(runtime, settings)
         db, outbox, event = runtime.db, runtime.outbox, runtime.event
-        self.runtime = runtime
-        self.settings = settings
-        self.processed = runtime.processed_events("routes")
         self.projection_repository = ProjectionRepository(db)
         self.request_repository = SignatureRequestRepository(db, outbox)
         self.deputy_repository = DeputyRepository(db)

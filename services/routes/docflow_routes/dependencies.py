@@ -7,7 +7,9 @@ from typing import Annotated, cast
 from fastapi import Depends, Query, Request
 
 from docflow_routes.context import RoutesContext
+from docflow_routes.requests.actions import Acting
 from docflow_shared.events.catalogue import RouteActionOrigin
+from docflow_shared.web import CurrentUser
 
 
 def get_context(request: Request) -> RoutesContext:
@@ -28,3 +30,11 @@ def action_origin(request: Request) -> RouteActionOrigin:
 
 
 Origin = Annotated[RouteActionOrigin, Depends(action_origin)]
+
+
+def acting(document_id: str, request_id: str, user: CurrentUser, origin: Origin) -> Acting:
+    """The caller acting on their turn in a request (approve, decline, delegate)."""
+    return Acting(user_id=user.user_id, document_id=document_id, request_id=request_id, origin=origin)
+
+
+ActingParticipant = Annotated[Acting, Depends(acting)]

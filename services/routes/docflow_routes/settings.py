@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
-from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
-from docflow_shared.settings import ServiceSettings
+from docflow_shared.settings import DataDirSettings
 
 
-class RoutesSettings(ServiceSettings):
+class RoutesSettings(DataDirSettings):
     """Reminders and the background loop of open routes."""
 
-    model_config = SettingsConfigDict(env_prefix="ROUTES_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="ROUTES_")
 
     service_name: ClassVar[str] = "routes"
     required_secrets: ClassVar[tuple[str, ...]] = ("event_secret_keys", "secret_key")
 
-    # without EVENT_SECRET_KEYS or ROUTES_SECRET_KEY (development), keys kept in the data dir
-    data_dir: Path = Field(Path(".data"), validation_alias=AliasChoices("DATA_DIR", "data_dir"))
+    # data_dir: without EVENT_SECRET_KEYS or ROUTES_SECRET_KEY (development), keys are kept there
     secret_key: str = ""
     """Key of the HMAC that stores the outside participants' 6-digit codes."""
     external_link_days: float = 14.0

@@ -126,6 +126,15 @@ def _seal(args: argparse.Namespace) -> int:
     return 0
 
 
+def _signing_key(command: argparse.ArgumentParser, *, key: str, cert: str, out: str) -> None:
+    """The options of a command that signs with a certificate's key: the key, the certificate,
+    the password of an encrypted key, and where the result goes."""
+    command.add_argument("--key", required=True, help=key)
+    command.add_argument("--cert", required=True, help=cert)
+    command.add_argument("--out", help=out)
+    command.add_argument("--password", help="password of an encrypted key")
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="docflow-signing", description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -141,19 +150,16 @@ def parser() -> argparse.ArgumentParser:
     ca.set_defaults(run=_dev_ca)
     sign = commands.add_parser("sign", help="make a detached CMS signature of a file")
     sign.add_argument("file")
-    sign.add_argument("--key", required=True, help="private key (PEM or DER), or an NCA RK PKCS#12 (.p12) for GOST")
-    sign.add_argument("--cert", required=True, help="signer certificate (PEM or DER)")
+    _signing_key(sign, key="private key (PEM or DER), or an NCA RK PKCS#12 (.p12) for GOST",
+                 cert="signer certificate (PEM or DER)", out="output .p7s (default: FILE.p7s)")
     sign.add_argument("--chain", action="append", help="CA certificate to embed (GOST; repeatable)")
-    sign.add_argument("--out", help="output .p7s (default: FILE.p7s)")
-    sign.add_argument("--password", help="password of an encrypted key")
     sign.set_defaults(run=_sign)
     prove = commands.add_parser(
         "prove", help="sign a key challenge: the DocFlow-Key-Proof header of a certificate upload")
     prove.add_argument("--challenge", required=True, help="the challenge from POST /api/v1/certificates/challenges")
-    prove.add_argument("--key", required=True, help="private key (PEM or DER) of the certificate to upload")
-    prove.add_argument("--cert", required=True, help="the certificate to upload (PEM or DER)")
-    prove.add_argument("--out", help="write the proof (base64 DER CMS) here instead of printing it")
-    prove.add_argument("--password", help="password of an encrypted key")
+    _signing_key(prove, key="private key (PEM or DER) of the certificate to upload",
+                 cert="the certificate to upload (PEM or DER)",
+                 out="write the proof (base64 DER CMS) here instead of printing it")
     prove.set_defaults(run=_prove)
     seal = commands.add_parser(
         "seal", help="make an evidence seal (certificate, key and its own CA) in a directory, unless one is there")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from docflow_shared.runtime import ServiceRuntime
+from docflow_shared.runtime import ContextBase, ServiceRuntime
 from docflow_signing.certificates.challenges import ChallengeRepository
 from docflow_signing.certificates.repository import CertificateRepository
 from docflow_signing.certificates.service import CertificateService
@@ -29,14 +29,12 @@ from docflow_signing.signatures.service import SignatureService
 OUTBOX_COLLECTIONS = (SIGNATURES, DIGEST_REQUESTS)
 
 
-class SigningContext:
+class SigningContext(ContextBase[SigningSettings]):
     """Repositories and services of the signing service, built once per process."""
 
     def __init__(self, runtime: ServiceRuntime, settings: SigningSettings) -> None:
+        super().__init__(runtime, settings)
         db, outbox, event = runtime.db, runtime.outbox, runtime.event
-        self.runtime = runtime
-        self.settings = settings
-        self.processed = runtime.processed_events("signing")
         self.projection_repository = ProjectionRepository(db)
         self.certificate_repository = CertificateRepository(db)
         self.challenge_repository = ChallengeRepository(db)

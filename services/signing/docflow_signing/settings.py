@@ -5,23 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from docflow_shared.settings import ServiceSettings
+from docflow_shared.settings import ServiceSettings, env_alias
 
 
 class SigningSettings(ServiceSettings):
     """Trust store, revocation policy and upload limits."""
 
-    model_config = SettingsConfigDict(env_prefix="SIGNING_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="SIGNING_")
 
     service_name: ClassVar[str] = "signing"
 
     trust_dir: str = ""
     """Directory of trusted CA certificates (PEM or DER files, several PEM blocks per file allowed);
     default ``$DATA_DIR/signing/trust``, else ``./trust``."""
-    data_dir: str = Field("", validation_alias=AliasChoices("DATA_DIR", "data_dir"))
+    data_dir: str = Field("", validation_alias=env_alias("DATA_DIR"))
     allow_untrusted: bool = False
     """Store intact signatures (and accept certificates) that do not chain to the trust store."""
     revocation_check: bool = False

@@ -18,27 +18,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
 from docflow_shared.backup import databases, files
 from docflow_shared.backup.files import BackupError
-from docflow_shared.settings import ServiceSettings, load_settings
+from docflow_shared.settings import DataDirSettings, env_alias, load_settings
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
 
 
-class BackupSettings(ServiceSettings):
+class BackupSettings(DataDirSettings):
     """Where the installation lives; the broker and the services' own values are not needed."""
 
     service_name: ClassVar[str] = "backup"
-    mongodb_url: str = Field("", validation_alias=AliasChoices("MONGODB_URL", "mongodb_url"))
-    data_dir: Path = Field(Path(".data"), validation_alias=AliasChoices("DATA_DIR", "data_dir"))
-    passphrase: str = Field("", validation_alias=AliasChoices("BACKUP_PASSPHRASE", "backup_passphrase"))
-    documents_master_keys: str = Field("", validation_alias=AliasChoices("DOCUMENTS_MASTER_KEYS",
-                                                                         "documents_master_keys"))
+    mongodb_url: str = Field("", validation_alias=env_alias("MONGODB_URL"))
+    passphrase: str = Field("", validation_alias=env_alias("BACKUP_PASSPHRASE"))
+    documents_master_keys: str = Field("", validation_alias=env_alias("DOCUMENTS_MASTER_KEYS"))
 
     def production_problems(self) -> list[str]:
         return []

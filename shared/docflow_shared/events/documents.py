@@ -5,37 +5,29 @@ from __future__ import annotations
 from typing import Literal
 
 from docflow_shared.events.envelope import EventPayload
+from docflow_shared.events.facts import DocumentFacts, FileFacts
 from docflow_shared.events.person import Client, Person
 
 
-class DocumentCreated(EventPayload):
+class DocumentCreated(DocumentFacts):
     TYPE = "document.created"
-    document_id: str
-    owner_id: str
     title: str
     status: str
 
 
-class DocumentUpdated(EventPayload):
+class DocumentUpdated(DocumentFacts):
     TYPE = "document.updated"
-    document_id: str
-    owner_id: str
     title: str
     status: str
     version: int
 
 
-class DocumentDeleted(EventPayload):
+class DocumentDeleted(DocumentFacts):
     TYPE = "document.deleted"
-    document_id: str
-    owner_id: str
 
 
-class DocumentFileAdded(EventPayload):
+class DocumentFileAdded(FileFacts):
     TYPE = "document.file_added"
-    document_id: str
-    file_id: str
-    owner_id: str
     name: str
     size: int
     sha256: str
@@ -54,11 +46,8 @@ class DocumentFileDigested(EventPayload):
     streebog512: str
 
 
-class DocumentFileRemoved(EventPayload):
+class DocumentFileRemoved(FileFacts):
     TYPE = "document.file_removed"
-    document_id: str
-    file_id: str
-    owner_id: str
 
 
 class DocumentShared(EventPayload):
@@ -76,12 +65,10 @@ class DocumentShared(EventPayload):
     """Where the owner's request came from (empty for a waiting share delivered on verification)."""
 
 
-class DocumentShareRevoked(EventPayload):
+class DocumentShareRevoked(DocumentFacts):
     """Added to v1: a share grant was withdrawn (signing drops the permission)."""
 
     TYPE = "document.share_revoked"
-    document_id: str
-    owner_id: str
     recipient_id: str
     grant_version: int = 0
     """See ``DocumentShared.grant_version``."""
@@ -89,23 +76,18 @@ class DocumentShareRevoked(EventPayload):
     """Where the owner's request came from."""
 
 
-class DocumentViewed(EventPayload):
+class DocumentViewed(DocumentFacts):
     """Someone read a document (its record, not a file's bytes); for the audit trail."""
 
     TYPE = "document.viewed"
-    document_id: str
-    owner_id: str
     viewer_id: str
     client: Client = Client()
 
 
-class FileDownloaded(EventPayload):
+class FileDownloaded(FileFacts):
     """Someone downloaded a file's content (a whole file or a byte range); for the audit trail."""
 
     TYPE = "file.downloaded"
-    document_id: str
-    file_id: str
-    owner_id: str
     downloader_id: str
     name: str = ""
     sha256: str = ""
@@ -113,12 +95,10 @@ class FileDownloaded(EventPayload):
     client: Client = Client()
 
 
-class DocumentCommented(EventPayload):
+class DocumentCommented(DocumentFacts):
     """A comment was added to a document; for the audit trail (the body stays in documents)."""
 
     TYPE = "document.commented"
-    document_id: str
-    owner_id: str
     comment_id: str
     author_id: str
     client: Client = Client()

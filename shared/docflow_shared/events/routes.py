@@ -8,7 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from docflow_shared.events.envelope import EventPayload
-from docflow_shared.events.person import Person
+from docflow_shared.events.facts import RouteActionFacts, RouteFacts
+from docflow_shared.events.person import Client, Person
 
 RouteAccessLevel = Literal["sign", "wait", "view", "none"]
 
@@ -58,39 +59,26 @@ class RouteParticipant(BaseModel):
     stage: int
 
 
-class RouteActionOrigin(BaseModel):
+# A ``Client`` under the name route events have always given it (its schema keeps the name).
+class RouteActionOrigin(Client):
     """Where an action came from, for the audit trail."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
 
-    ip: str = ""
-    user_agent: str = ""
-    request_id: str = ""
-
-
-class RouteCreated(EventPayload):
+class RouteCreated(RouteFacts):
     """The owner started a route: its stages' rules and every participant, for the audit trail."""
 
     TYPE = "route.created"
-    request_id: str
-    document_id: str
-    title: str
-    owner: Person
     rules: list[Literal["all", "any"]]
     participants: list[RouteParticipant]
     expires_at: datetime | None = None
     origin: RouteActionOrigin = RouteActionOrigin()
 
 
-class RouteStageOpened(EventPayload):
+class RouteStageOpened(RouteFacts):
     """A stage of a route opened: its participants may act (``sign`` ones also get
     ``signature.requested``)."""
 
     TYPE = "route.stage_opened"
-    request_id: str
-    document_id: str
-    title: str
-    owner: Person
     stage: int
     rule: Literal["all", "any"]
     participants: list[RouteParticipant]
@@ -98,45 +86,27 @@ class RouteStageOpened(EventPayload):
     """A reminder to the stage's pending participants (only those are listed then)."""
 
 
-class RouteApproved(EventPayload):
+class RouteApproved(RouteActionFacts):
     TYPE = "route.approved"
-    request_id: str
-    document_id: str
-    title: str
-    owner: Person
-    stage: int
-    actor: Person
-    on_behalf_of: Person | None = None
     origin: RouteActionOrigin = RouteActionOrigin()
     approved_at: datetime
 
 
-class RouteDeclined(EventPayload):
+class RouteDeclined(RouteActionFacts):
     """A participant declined: the route stops; the owner and every participant are told."""
 
     TYPE = "route.declined"
-    request_id: str
-    document_id: str
-    title: str
-    owner: Person
-    stage: int
-    actor: Person
-    on_behalf_of: Person | None = None
     reason: str
     participants: list[Person] = []
     origin: RouteActionOrigin = RouteActionOrigin()
     declined_at: datetime
 
 
-class RouteDelegated(EventPayload):
+class RouteDelegated(RouteFacts):
     """A participant handed their part to ``delegate`` (``standing``: through their standing
     deputy); the delegate acts on behalf of ``delegator`` until ``until``."""
 
     TYPE = "route.delegated"
-    request_id: str
-    document_id: str
-    title: str
-    owner: Person
     delegator: Person
     delegate: Person
     role: RouteRole
@@ -145,24 +115,16 @@ class RouteDelegated(EventPayload):
     origin: RouteActionOrigin = RouteActionOrigin()
 
 
-class RouteCompleted(EventPayload):
+class RouteCompleted(RouteFacts):
     """Every stage completed; ``participants`` are everyone told (owner, actors, cc)."""
 
     TYPE = "route.completed"
-    request_id: str
-    document_id: str
-    title: str
-    owner: Person
     participants: list[Person]
     completed_at: datetime
 
 
-class RouteExpired(EventPayload):
+class RouteExpired(RouteFacts):
     TYPE = "route.expired"
-    request_id: str
-    document_id: str
-    title: str
-    owner: Person
     pending: list[Person] = []
     expired_at: datetime
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 from docflow_shared.events.envelope import EventPayload
+from docflow_shared.events.facts import RouteFacts
 from docflow_shared.events.person import Person
 
 
@@ -19,26 +20,18 @@ class SignatureFileDigestsRequested(EventPayload):
     file_id: str
 
 
-class SignatureRequested(EventPayload):
+class SignatureRequested(RouteFacts):
     TYPE = "signature.requested"
-    request_id: str
-    document_id: str
-    title: str
-    owner: Person
     signer: Person
     message: str = ""
     expires_at: datetime | None = None
     reminder: bool = False
 
 
-class SignatureRequestExpired(EventPayload):
+class SignatureRequestExpired(RouteFacts):
     """Added to v1: a request closed unsigned at its expiry; the owner is told."""
 
     TYPE = "signature.request_expired"
-    request_id: str
-    document_id: str
-    title: str
-    owner: Person
     pending_signers: list[Person] = []
 
 

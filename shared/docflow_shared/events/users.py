@@ -6,29 +6,21 @@ from datetime import datetime
 from typing import Literal
 
 from docflow_shared.events.envelope import EventPayload
-from docflow_shared.events.person import Locale
+from docflow_shared.events.facts import AccountFacts
 
 
-class UserRegistered(EventPayload):
+class UserRegistered(AccountFacts):
     TYPE = "user.registered"
-    user_id: str
-    email: str
-    full_name: str
-    locale: Locale = "ru"
     phone: str | None = None
     iin: str | None = None
     role: str = "user"
 
 
-class UserEmailVerificationRequested(EventPayload):
+class UserEmailVerificationRequested(AccountFacts):
     """The code and link token travel sealed for mail in ``sealed`` (docflow_shared.sealed);
     the plain ``code`` and ``token`` fields stay empty."""
 
     TYPE = "user.email_verification_requested"
-    user_id: str
-    email: str
-    full_name: str
-    locale: Locale = "ru"
     code: str = ""
     token: str = ""
     expires_at: datetime
@@ -41,47 +33,31 @@ class UserEmailVerified(EventPayload):
     email: str
 
 
-class UserPasswordResetRequested(EventPayload):
+class UserPasswordResetRequested(AccountFacts):
     """The reset token travels sealed for mail in ``sealed``; the plain ``token`` stays empty."""
 
     TYPE = "user.password_reset_requested"
-    user_id: str
-    email: str
-    full_name: str
-    locale: Locale = "ru"
     token: str = ""
     expires_at: datetime
     sealed: str = ""
 
 
-class UserPasswordChanged(EventPayload):
+class UserPasswordChanged(AccountFacts):
     TYPE = "user.password_changed"
-    user_id: str
-    email: str
-    full_name: str
-    locale: Locale = "ru"
     changed_at: datetime
     reason: Literal["changed", "reset"] = "changed"
     # The session that changed the password and lives on; every other token is refused.
     kept_session_id: str | None = None
 
 
-class UserLocked(EventPayload):
+class UserLocked(AccountFacts):
     TYPE = "user.locked"
-    user_id: str
-    email: str
-    full_name: str
-    locale: Locale = "ru"
     locked_until: datetime
     failed_attempts: int
 
 
-class UserUpdated(EventPayload):
+class UserUpdated(AccountFacts):
     TYPE = "user.updated"
-    user_id: str
-    email: str
-    full_name: str
-    locale: Locale = "ru"
     phone: str | None = None
     iin: str | None = None
     email_verified: bool = False

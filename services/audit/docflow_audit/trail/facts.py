@@ -9,7 +9,7 @@ whatever optional fields they carry (``ROUTE_EVENTS``).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from docflow_audit.access.schemas import AccessChange
 from docflow_audit.trail.schemas import Actor, ClientRead, Fact
@@ -70,12 +70,26 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
+class OwnedDocument(Protocol):
+    """A payload that names a document and its owner."""
+
+    @property
+    def document_id(self) -> str: ...
+
+    @property
+    def owner_id(self) -> str: ...
+
+
+def owners_act(event: Event, p: OwnedDocument, action: str, **details: Any) -> Fact:
+    """Something the document's owner did, from the request the event was made in."""
+    return Fact(p.document_id, p.owner_id, action, user(p.owner_id), client=client(event), details=details)
+
+
 # --- documents ----------------------------------------------------------------------------
 
 def document_created(event: Event) -> Fact:
     p = event.payload(catalogue.DocumentCreated)
-    return Fact(p.document_id, p.owner_id, "created", user(p.owner_id), client=client(event),
-                details={"title": p.title, "status": p.status})
+    return owners_act(event, p, "created", title=p.title, status=p.status)
 
 
 def document_updated(event: Event) -> Fact:
@@ -85,20 +99,17 @@ def document_updated(event: Event) -> Fact:
 
 
 def document_deleted(event: Event) -> Fact:
-    p = event.payload(catalogue.DocumentDeleted)
-    return Fact(p.document_id, p.owner_id, "deleted", user(p.owner_id), client=client(event))
+    return owners_act(event, event.payload(catalogue.DocumentDeleted), "deleted")
 
 
 def file_added(event: Event) -> Fact:
     p = event.payload(catalogue.DocumentFileAdded)
-    return Fact(p.document_id, p.owner_id, "file_added", user(p.owner_id), client=client(event),
-                details={"file_id": p.file_id, "name": p.name, "size": p.size, "sha256": p.sha256})
+    return owners_act(event, p, "file_added", file_id=p.file_id, name=p.name, size=p.size, sha256=p.sha256)
 
 
 def file_removed(event: Event) -> Fact:
     p = event.payload(catalogue.DocumentFileRemoved)
-    return Fact(p.document_id, p.owner_id, "file_removed", user(p.owner_id), client=client(event),
-                details={"file_id": p.file_id})
+    return owners_act(event, p, "file_removed", file_id=p.file_id)
 
 
 def viewed(event: Event) -> Fact:
@@ -153,8 +164,7 @@ def request_expired(event: Event) -> Fact:
 
 def request_cancelled(event: Event) -> Fact:
     p = event.payload(catalogue.SignatureRequestCancelled)
-    return Fact(p.document_id, p.owner_id, "cancelled", user(p.owner_id), client=client(event),
-                details={"request_id": p.request_id})
+    return owners_act(event, p, "cancelled", request_id=p.request_id)
 
 
 def signed(event: Event) -> Fact:

@@ -25,6 +25,17 @@ from docflow_shared.projection.repository import email_key
 
 
 @dataclass(frozen=True, slots=True)
+class Acting:
+    """An account acting on its turn in one request of a document, and where the call came from:
+    what approve, decline and delegate all begin with."""
+
+    user_id: str
+    document_id: str
+    request_id: str
+    origin: RouteActionOrigin
+
+
+@dataclass(frozen=True, slots=True)
 class Outsider:
     """Someone outside DocFlow acting through a link's session on one entry."""
 
@@ -56,16 +67,15 @@ class RouteActions:
         self.lifecycle = lifecycle
         self.make_event = make_event
 
-    async def approve(self, *, user_id: str, document_id: str, request_id: str,
-                      origin: RouteActionOrigin) -> None:
-        await self._approve(await self._turn(user_id, document_id, request_id), origin)
+    async def approve(self, acting: Acting) -> None:
+        await self._approve(await self._turn(acting.user_id, acting.document_id, acting.request_id), acting.origin)
 
     async def approve_as_outsider(self, outsider: Outsider, origin: RouteActionOrigin) -> None:
         await self._approve(await self._outsider_turn(outsider), origin)
 
-    async def decline(self, *, user_id: str, document_id: str, request_id: str, body: DeclineBody,
-                      origin: RouteActionOrigin) -> None:
-        await self._decline(await self._turn(user_id, document_id, request_id), body, origin)
+    async def decline(self, acting: Acting, body: DeclineBody) -> None:
+        await self._decline(await self._turn(acting.user_id, acting.document_id, acting.request_id), body,
+                            acting.origin)
 
     async def decline_as_outsider(self, outsider: Outsider, body: DeclineBody, origin: RouteActionOrigin) -> None:
         await self._decline(await self._outsider_turn(outsider), body, origin)
@@ -95,14 +105,14 @@ class RouteActions:
                                    participants=[p for p in told if p.email], origin=origin, at=now)
         await self.lifecycle.decline(turn.request["_id"], self.make_event(declined))
 
-    async def delegate(self, *, user_id: str, document_id: str, request_id: str, body: DelegateBody,
-                       origin: RouteActionOrigin) -> None:
-        request, entries = await self._open_request(user_id, document_id, request_id)
+    async def delegate(self, acting: Acting, body: DelegateBody) -> None:
+        user_id = acting.user_id
+        request, entries = await self._open_request(user_id, acting.document_id, acting.request_id)
         entry = next((e for e in entries if e["user_id"] == user_id and e["status"] == "pending"
                       and role_of(e) != "cc"), None)
         if entry is None:
             raise Forbidden("Only a participant who has not acted yet may delegate.", slug="not-a-participant")
-        await self._delegate(request, entries, entry, await self.projection.person(user_id), body, origin)
+        await self._delegate(request, entries, entry, await self.projection.person(user_id), body, acting.origin)
 
     async def delegate_as_outsider(self, outsider: Outsider, body: DelegateBody, origin: RouteActionOrigin) -> None:
         """An outsider hands their own part on (a delegate cannot hand it further)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, status
 
-from docflow_routes.dependencies import Ctx, Cursor, Limit, Origin
+from docflow_routes.dependencies import ActingParticipant, Ctx, Cursor, Limit, Origin
 from docflow_routes.requests.schemas import (
     AssignedRequestRead,
     DeclineBody,
@@ -48,24 +48,20 @@ async def cancel_request(document_id: str, request_id: str, user: CurrentUser,
 
 @documents_router.post("/{document_id}/signature-requests/{request_id}/approve", status_code=status.HTTP_202_ACCEPTED,
                        summary="Approve on your turn (role approve), yourself or as a delegate")
-async def approve(document_id: str, request_id: str, user: CurrentUser, ctx: Ctx, origin: Origin) -> None:
-    await ctx.actions.approve(user_id=user.user_id, document_id=document_id, request_id=request_id, origin=origin)
+async def approve(acting: ActingParticipant, ctx: Ctx) -> None:
+    await ctx.actions.approve(acting)
 
 
 @documents_router.post("/{document_id}/signature-requests/{request_id}/decline", status_code=status.HTTP_202_ACCEPTED,
                        summary="Decline with a reason: the route stops")
-async def decline(document_id: str, request_id: str, body: DeclineBody, user: CurrentUser, ctx: Ctx,
-                  origin: Origin) -> None:
-    await ctx.actions.decline(user_id=user.user_id, document_id=document_id, request_id=request_id, body=body,
-                              origin=origin)
+async def decline(acting: ActingParticipant, body: DeclineBody, ctx: Ctx) -> None:
+    await ctx.actions.decline(acting, body)
 
 
 @documents_router.post("/{document_id}/signature-requests/{request_id}/delegate", status_code=status.HTTP_202_ACCEPTED,
                        summary="Hand your part to someone else, who acts on your behalf")
-async def delegate(document_id: str, request_id: str, body: DelegateBody, user: CurrentUser, ctx: Ctx,
-                   origin: Origin) -> None:
-    await ctx.actions.delegate(user_id=user.user_id, document_id=document_id, request_id=request_id, body=body,
-                               origin=origin)
+async def delegate(acting: ActingParticipant, body: DelegateBody, ctx: Ctx) -> None:
+    await ctx.actions.delegate(acting, body)
 
 
 @assigned_router.get("", response_model=Page[AssignedRequestRead], summary="What you are asked to sign")

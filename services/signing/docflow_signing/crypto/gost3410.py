@@ -117,16 +117,7 @@ def _add(curve: Curve, one: Jacobian, two: Jacobian) -> Jacobian:
     x1, y1, z1 = one
     x2, y2, z2 = two
     z1z1, z2z2 = z1 * z1 % p, z2 * z2 % p
-    u1, u2 = x1 * z2z2 % p, x2 * z1z1 % p
-    s1, s2 = y1 * z2 * z2z2 % p, y2 * z1 * z1z1 % p
-    h, r = (u2 - u1) % p, (s2 - s1) % p
-    if h == 0:
-        return _double(curve, one) if r == 0 else INFINITY
-    hh = h * h % p
-    hhh = h * hh % p
-    v = u1 * hh % p
-    x3 = (r * r - hhh - 2 * v) % p
-    return x3, (r * (v - x3) - s1 * hhh) % p, h * z1 * z2 % p
+    return _add_scaled(curve, one, x1 * z2z2 % p, y1 * z2 * z2z2 % p, x2 * z1z1 % p, y2 * z1 * z1z1 % p, z1 * z2)
 
 
 def _add_affine(curve: Curve, one: Jacobian, two: Point) -> Jacobian:
@@ -136,15 +127,21 @@ def _add_affine(curve: Curve, one: Jacobian, two: Point) -> Jacobian:
     p = curve.p
     x1, y1, z1 = one
     z1z1 = z1 * z1 % p
-    u2, s2 = two[0] * z1z1 % p, two[1] * z1 * z1z1 % p
-    h, r = (u2 - x1) % p, (s2 - y1) % p
+    return _add_scaled(curve, one, x1, y1, two[0] * z1z1 % p, two[1] * z1 * z1z1 % p, z1)
+
+
+def _add_scaled(curve: Curve, one: Jacobian, u1: int, s1: int, u2: int, s2: int, z1z2: int) -> Jacobian:
+    """The sum of two Jacobian points brought to one denominator: ``u`` = x·z², ``s`` = y·z³ with
+    the other point's z; ``z1z2`` is the product of their z (the sum's z is h·z1z2)."""
+    p = curve.p
+    h, r = (u2 - u1) % p, (s2 - s1) % p
     if h == 0:
         return _double(curve, one) if r == 0 else INFINITY
     hh = h * h % p
     hhh = h * hh % p
-    v = x1 * hh % p
+    v = u1 * hh % p
     x3 = (r * r - hhh - 2 * v) % p
-    return x3, (r * (v - x3) - y1 * hhh) % p, h * z1 % p
+    return x3, (r * (v - x3) - s1 * hhh) % p, h * z1z2 % p
 
 
 def _multiply_both(curve: Curve, k1: int, one: Point, k2: int, two: Point) -> Jacobian:
