@@ -19,7 +19,7 @@ from docflow_shared.events import Event
 from docflow_shared.mongo import Document, migrate_times, utc_now
 from docflow_shared.outbox import Outbox, Whole, inserted, outbox_fields, read_one, retry_stale
 from docflow_shared.pagination import NEWEST_FIRST
-from docflow_shared.repository import Repository, Stored
+from docflow_shared.repository import Repository, SetTime, Stored
 
 DUPLICATE_KEY = 11000
 # raised for one document while the batch is encoded, before anything is sent to the server
@@ -54,7 +54,7 @@ class DeliveryDocument(Stored, total=False):
     smtp_reply: str
     write_id: str
     created_at: datetime
-    updated_at: datetime  # also ``$set`` by ``erase_user``: read back with ``stored_datetime``
+    updated_at: SetTime  # ``$set`` by ``erase_user`` too
     next_attempt_at: datetime  # when it is due (or its claim ends, while sending)
     give_up_at: datetime
     sent_at: datetime

@@ -16,7 +16,7 @@ from docflow_notify.webhooks.schemas import OPEN_STATUSES, DeliveryStatus
 from docflow_shared.batching import GroupCommit
 from docflow_shared.mongo import Document
 from docflow_shared.pagination import NEWEST_FIRST
-from docflow_shared.repository import Collection
+from docflow_shared.repository import Collection, SetTime
 
 COLLECTION = "webhook_deliveries"
 OPEN = [status.value for status in OPEN_STATUSES]
@@ -42,9 +42,9 @@ class WebhookDeliveryDocument(TypedDict, total=False):
     traceparent: str | None  # the trace every attempt joins
     last_status_code: int | None
     last_error: str | None
-    updated_at: datetime  # ``$set`` by every change: read back with ``stored_datetime``
-    delivered_at: datetime  # ``$set``: read back with ``stored_datetime``
-    failed_at: datetime  # ``$set``: read back with ``stored_datetime``
+    updated_at: SetTime  # ``$set`` by every change
+    delivered_at: SetTime
+    failed_at: SetTime
 
 
 def epoch() -> float:

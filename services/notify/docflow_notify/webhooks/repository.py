@@ -11,7 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from docflow_shared.mongo import Document
 from docflow_shared.pagination import NEWEST_FIRST
-from docflow_shared.repository import Collection
+from docflow_shared.repository import Collection, SetTime
 
 COLLECTION = "webhooks"
 # the audience of an admin's webhook for every document
@@ -33,10 +33,10 @@ class WebhookDocument(TypedDict, total=False):
     description: str
     secret: str
     previous_secret: str  # signs too until ``previous_secret_expires_at``
-    previous_secret_expires_at: datetime  # ``$set``: read back with ``stored_datetime``
+    previous_secret_expires_at: SetTime
     created_at: datetime
-    updated_at: datetime  # ``$set``: read back with ``stored_datetime``
-    deleted_at: datetime | None  # the soft-delete mark, ``$set``; only ever compared with null
+    updated_at: SetTime
+    deleted_at: SetTime | None  # the soft-delete mark; only ever compared with null
 
 
 class WebhookRepository(Collection[WebhookDocument]):
