@@ -70,7 +70,7 @@ class RouteTimers:
         owner = await self.projection.person(request["owner_id"])
         reminders = [
             self.make_event(events.requested(request, title=title, owner=owner,
-                                             signer=await self.projection.person(e["user_id"]), reminder=True))
+                                             signer=await self.projection.person(str(e["user_id"])), reminder=True))
             for e in due if role_of(e) == "sign"
         ]
         approvers = [e for e in due if role_of(e) == "approve"]
