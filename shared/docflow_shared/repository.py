@@ -11,15 +11,17 @@ keeps, as polar's ``RepositorySoftDeletionMixin`` owns its soft-delete filter:
   operator with ``outbox_rev`` raised, so that a writer holding an older copy loses its guard and
   re-reads (a claim that must read the result uses ``outbox.take_one``, which checks the same).
 
-``D`` names the documents for readers and type checkers; reads return ``Whole`` (what
-``update`` replaces), and services read fields from it as the TypedDict says.
+``D`` names the documents for readers and type checkers. Reads that a change follows return
+``Whole`` (what ``update`` replaces); other reads go through ``typed``, the same collection
+typed as holding ``D``, and return ``D``. A collection without an outbox builds on ``Collection[D]``
+alone: its typed view and the soft-delete filter.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Generic, TypedDict, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar, cast
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.results import UpdateResult
@@ -29,6 +31,12 @@ from docflow_shared.mongo import NOT_DELETED, Document, utc_now
 from docflow_shared.outbox import REV, Outbox, Whole, read_many, read_one
 
 D = TypeVar("D", bound=Mapping[str, Any])
+
+# A time written by an update operator (``$set``): a BSON date on MongoDB, ISO text on the
+# embedded server (``docflow_shared.mongo``). Declared so, a reader must go through
+# ``stored_datetime``; a time that queries compare is a ``datetime`` written by insert or
+# replacement only.
+SetTime = datetime | str
 
 
 class Stored(TypedDict, total=False):
@@ -57,17 +65,32 @@ def guarded(update: Mapping[str, Any]) -> dict[str, Any]:
     return {**update, "$inc": increments}
 
 
-class Repository(Generic[D]):
-    """One collection whose documents are ``D`` and carry an outbox."""
+class Collection(Generic[D]):
+    """One collection whose documents are ``D``: ``typed`` reads (and inserts) them as ``D``,
+    ``collection`` is the untyped handle for queries that project or count."""
 
-    def __init__(self, collection: AsyncCollection[Document], outbox: Outbox | None = None) -> None:
+    def __init__(self, collection: AsyncCollection[Document]) -> None:
         self.collection = collection
-        self.outbox = outbox or Outbox()
+        # the same collection, typed: what it stores is ``D`` (its writers insert only ``D``)
+        self.typed = cast("AsyncCollection[D]", collection)
 
     @staticmethod
     def live(query: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """``query`` restricted to documents not soft-deleted (``NOT_DELETED``)."""
         return not_deleted(query)
+
+    def stored(self, document: Mapping[str, Any]) -> D:
+        """A document read from this collection (a ``Whole`` about to be shown, say) as the ``D``
+        it is: every writer of the collection stores ``D``."""
+        return cast(D, document)
+
+
+class Repository(Collection[D]):
+    """One collection whose documents are ``D`` and carry an outbox."""
+
+    def __init__(self, collection: AsyncCollection[Document], outbox: Outbox | None = None) -> None:
+        super().__init__(collection)
+        self.outbox = outbox or Outbox()
 
     async def get(self, document_id: str) -> Whole | None:
         """The live document with this id, whole (to change with ``update``)."""

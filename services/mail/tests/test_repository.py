@@ -12,7 +12,8 @@ import pytest_asyncio
 from pymongo.asynchronous.database import AsyncDatabase
 
 from docflow_mail.deliveries.repository import DeliveryRepository
-from docflow_shared.mongo import Document, create_client
+from docflow_mail.deliveries.schemas import DeliveryRead
+from docflow_shared.mongo import Document, create_client, utc_now
 from docflow_shared.outbox import Outbox
 
 
@@ -85,3 +86,22 @@ class TestSchedule:
         stored = await repository.collection.find_one({"_id": "old"})
         assert stored is not None and isinstance(stored["next_attempt_at"], datetime)
         assert stored["next_attempt_at"] > datetime.now(UTC) and isinstance(stored["give_up_at"], datetime)
+
+
+class TestStoredTypes:
+    async def test_a_delivery_reads_back_with_the_types_its_typeddict_declares(
+            self, repository: DeliveryRepository) -> None:
+        created = utc_now()
+        due = created + timedelta(minutes=5)
+        assert await repository.insert({**delivery("typed", "e-typed", "t@x.kz"), "status": "pending",
+                                        "created_at": created, "next_attempt_at": due,
+                                        "give_up_at": created + timedelta(days=1), "context": {"n": 1}})
+        stored = await repository.find_for("e-typed", "t@x.kz")
+        assert stored is not None
+        assert isinstance(stored["created_at"], datetime) and stored["created_at"] == created
+        # a time that queries compare: a BSON date, written by insert (``docflow_shared.mongo``)
+        assert isinstance(stored["next_attempt_at"], datetime) and stored["next_attempt_at"] == due
+        assert stored["context"] == {"n": 1} and isinstance(stored["outbox_rev"], int)
+        [listed] = await repository.page(status="pending", recipient="t@x.kz", after={}, limit=10)
+        assert "context" not in listed
+        assert DeliveryRead.from_document(listed).created_at == created

@@ -3,22 +3,47 @@ read a trail, and through what: a share, a signature request, a route)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Final, TypedDict
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-Doc = dict[str, Any]
+from docflow_shared.mongo import Document
+from docflow_shared.repository import Collection
 
 DOCUMENTS, PARTICIPANTS = "documents", "participants"
-SHARE, SIGNER, ROUTE = "share", "signer", "route"
+# the ways into a trail, each a flag of ``ParticipantDocument``
+SHARE: Final = "share"
+SIGNER: Final = "signer"
+ROUTE: Final = "route"
+
+
+class OwnerDocument(TypedDict, total=False):
+    """A document's owner (``documents``), written by upsert from any event naming it."""
+
+    _id: str  # the document's id
+    owner_id: str
+
+
+class ParticipantDocument(TypedDict, total=False):
+    """One user's ways into one document's trail (``participants``). The flags are ``$set``:
+    the embedded server reads them back as integers, so they are read with ``bool()``
+    (``docflow_shared.mongo``)."""
+
+    _id: str  # ``<document id>:<user id>``
+    document_id: str
+    user_id: str
+    share: bool  # a live share (the newest ``share_version`` wins)
+    share_version: int
+    signer: bool  # a signer of a signature request
+    route: bool  # a participant of a route
 
 
 class AccessRepository:
-    def __init__(self, db: AsyncDatabase[Doc]) -> None:
-        self.documents = db[DOCUMENTS]
-        self.participants = db[PARTICIPANTS]
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.documents = Collection[OwnerDocument](db[DOCUMENTS]).typed
+        self.participants = Collection[ParticipantDocument](db[PARTICIPANTS]).typed
 
     async def create_indexes(self) -> None:
         await self.participants.create_index([("document_id", ASCENDING)])
@@ -61,5 +86,5 @@ class AccessRepository:
             if changed.matched_count:
                 return
 
-    async def participation(self, document_id: str, user_id: str) -> Doc | None:
+    async def participation(self, document_id: str, user_id: str) -> ParticipantDocument | None:
         return await self.participants.find_one({"_id": f"{document_id}:{user_id}"})

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from docflow_audit.access.schemas import AccessChange
 from docflow_audit.trail.chain import ALGORITHM, CANONICAL
+
+if TYPE_CHECKING:
+    from docflow_audit.trail.repository import AuditRecordDocument
 
 
 class Actor(BaseModel):
@@ -61,7 +64,7 @@ class AuditRecordRead(BaseModel):
     hash: str
 
     @classmethod
-    def from_doc(cls, doc: Mapping[str, Any]) -> AuditRecordRead:
+    def from_doc(cls, doc: AuditRecordDocument) -> AuditRecordRead:
         return cls.model_validate({k: v for k, v in doc.items() if k != "_id"})
 
 

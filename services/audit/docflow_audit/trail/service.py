@@ -6,13 +6,12 @@ from __future__ import annotations
 import asyncio
 import random
 from datetime import UTC, datetime
-from typing import Any
 
 from docflow_audit.access.service import AccessService
 from docflow_audit.trail import facts
 from docflow_audit.trail.chain import GENESIS, record_hash
 from docflow_audit.trail.ends import ChainEnds, End
-from docflow_audit.trail.repository import TRAIL_ORDER, TrailRepository
+from docflow_audit.trail.repository import TRAIL_ORDER, AuditRecordDocument, TrailRepository
 from docflow_audit.trail.schemas import AuditExport, AuditRecordRead, ChainHead, Fact
 from docflow_shared.broker import TransientError
 from docflow_shared.events import Event
@@ -32,7 +31,7 @@ class TrailService:
         self.export_max_records = export_max_records
         self.ends = ChainEnds()
 
-    async def record(self, event: Event) -> dict[str, Any] | None:
+    async def record(self, event: Event) -> AuditRecordDocument | None:
         """The event's fact: who may read the trail, then the record itself. Safe to repeat:
         the projection is idempotent and the record is kept once per event id."""
         fact = facts.READERS[event.type](event)
@@ -41,7 +40,7 @@ class TrailService:
             return None
         return await self.append(fact, event)
 
-    async def append(self, fact: Fact, event: Event) -> dict[str, Any]:
+    async def append(self, fact: Fact, event: Event) -> AuditRecordDocument:
         """The record at the end of the document's chain. Two writers (replicas) at the same end
         both try its next place; the unique (document_id, seq) index lets one in, and the other
         reads the new end and tries again, so the chain never forks. Within this process the
@@ -68,9 +67,9 @@ class TrailService:
         return (int(last["seq"]), str(last["hash"])) if last else (0, GENESIS)
 
     @staticmethod
-    def _record(fact: Fact, event: Event, end: End) -> dict[str, Any]:
+    def _record(fact: Fact, event: Event, end: End) -> AuditRecordDocument:
         seq, prev_hash = end
-        record: dict[str, Any] = {
+        record: AuditRecordDocument = {
             # one record per event: a redelivered event finds its record under its own id
             "_id": str(event.id),
             "document_id": fact.document_id,
@@ -85,6 +84,7 @@ class TrailService:
             "client": fact.client.model_dump(),
             "details": facts.plain(dict(fact.details)),
             "prev_hash": prev_hash,
+            "hash": "",  # of the fields above (``HASHED_FIELDS``, which it is not one of)
         }
         record["hash"] = record_hash(record)
         return record

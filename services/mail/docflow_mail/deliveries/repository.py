@@ -19,7 +19,7 @@ from docflow_shared.events import Event
 from docflow_shared.mongo import Document, migrate_times, utc_now
 from docflow_shared.outbox import Outbox, Whole, inserted, outbox_fields, read_one, retry_stale
 from docflow_shared.pagination import NEWEST_FIRST
-from docflow_shared.repository import Repository, Stored
+from docflow_shared.repository import Repository, SetTime, Stored
 
 DUPLICATE_KEY = 11000
 # raised for one document while the batch is encoded, before anything is sent to the server
@@ -54,7 +54,7 @@ class DeliveryDocument(Stored, total=False):
     smtp_reply: str
     write_id: str
     created_at: datetime
-    updated_at: datetime
+    updated_at: SetTime  # ``$set`` by ``erase_user`` too
     next_attempt_at: datetime  # when it is due (or its claim ends, while sending)
     give_up_at: datetime
     sent_at: datetime
@@ -183,11 +183,11 @@ class DeliveryRepository(Repository[DeliveryDocument]):
         return int(result.modified_count)
 
     async def page(self, *, status: str | None, recipient: str | None, after: dict[str, Any],
-                   limit: int) -> list[Document]:
+                   limit: int) -> list[DeliveryDocument]:
         query: dict[str, Any] = dict(after)
         if status:
             query["status"] = status
         if recipient:
             query["recipient"] = recipient
-        return await self.collection.find(query, {"context": 0, "sealed_context": 0, "outbox": 0}).sort(
+        return await self.typed.find(query, {"context": 0, "sealed_context": 0, "outbox": 0}).sort(
             NEWEST_FIRST.sort).limit(limit).to_list()

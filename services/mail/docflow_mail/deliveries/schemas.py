@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from docflow_shared.mongo import stored_datetime
+
+if TYPE_CHECKING:
+    from docflow_mail.deliveries.repository import DeliveryDocument
 
 
 class DeliveryStatus(StrEnum):
@@ -39,7 +42,7 @@ class DeliveryRead(BaseModel):
     failed_at: datetime | None = None
 
     @classmethod
-    def from_document(cls, doc: dict[str, Any]) -> DeliveryRead:
+    def from_document(cls, doc: DeliveryDocument) -> DeliveryRead:
         return cls(
             id=doc["_id"],
             event_id=doc["event_id"],

@@ -276,4 +276,4 @@ class DeliveryService:
         except StaleDocument as exc:
             raise Conflict("The delivery changed meanwhile; try again.") from exc
         self.wake_sender()
-        return DeliveryRead.from_document(updated)
+        return DeliveryRead.from_document(self.repository.stored(updated))

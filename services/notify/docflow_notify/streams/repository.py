@@ -5,25 +5,37 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TypedDict
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from docflow_shared.mongo import Document, ensure_expiry
+from docflow_shared.repository import Collection
 
 COLLECTION = "notifications"
 # a reconnecting client replays at most this many events
 REPLAY_LIMIT = 1000
 
 
-class NotificationRepository:
+class NotificationDocument(TypedDict, total=False):
+    _id: str  # ``<event id>:<user id>``
+    event_id: str
+    type: str  # the event's type
+    at: float  # the event's time in epoch seconds: numbers compare alike on every server
+    time: str  # the event's time as ISO text, as sent
+    user_id: str
+    links: dict[str, str]
+    stored_at: datetime  # the TTL index removes it ``keep_seconds`` after
+
+
+class NotificationRepository(Collection[NotificationDocument]):
     """One document per (event, user); every notify replica writes the same one (its ``_id`` is
     made of both, so the first write wins), and any replica can replay what another sent live."""
 
     def __init__(self, db: AsyncDatabase[Document], *, keep_seconds: int) -> None:
-        self.collection = db[COLLECTION]
+        super().__init__(db[COLLECTION])
         self.keep_seconds = keep_seconds
 
     async def ensure_indexes(self) -> None:
@@ -35,7 +47,7 @@ class NotificationRepository:
     async def store(self, *, event_id: str, event_type: str, at: datetime, user_id: str,
                     links: Mapping[str, str]) -> None:
         try:
-            await self.collection.insert_one({
+            await self.typed.insert_one({
                 "_id": f"{event_id}:{user_id}", "event_id": event_id, "type": event_type,
                 # epoch seconds: numbers compare the same on every MongoDB-compatible server
                 "at": at.timestamp(), "time": at.isoformat(), "user_id": user_id, "links": dict(links),
@@ -44,8 +56,8 @@ class NotificationRepository:
         except DuplicateKeyError:
             pass  # another replica stored it first
 
-    async def recent(self, user_id: str, *, seconds: int) -> list[dict[str, Any]]:
+    async def recent(self, user_id: str, *, seconds: int) -> list[NotificationDocument]:
         """The user's events of the last ``seconds``, oldest first."""
         since = time.time() - seconds
-        return await self.collection.find({"user_id": user_id, "at": {"$gte": since}}).sort(
+        return await self.typed.find({"user_id": user_id, "at": {"$gte": since}}).sort(
             [("at", ASCENDING), ("_id", ASCENDING)]).limit(REPLAY_LIMIT).to_list()

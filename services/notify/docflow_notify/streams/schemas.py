@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
 
 from docflow_shared.mongo import stored_datetime
+
+if TYPE_CHECKING:
+    from docflow_notify.streams.repository import NotificationDocument
 
 
 class Notification(BaseModel):
@@ -23,7 +26,7 @@ class Notification(BaseModel):
         return self.model_dump_json()
 
     @classmethod
-    def from_document(cls, doc: dict[str, Any]) -> Notification:
+    def from_document(cls, doc: NotificationDocument) -> Notification:
         time = stored_datetime(doc.get("time")) or stored_datetime(doc["at"])
         return cls(id=doc["event_id"], type=doc["type"], time=time, links=dict(doc.get("links") or {}))
 

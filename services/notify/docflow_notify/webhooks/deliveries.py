@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from bson.errors import InvalidDocument
 from pymongo import ASCENDING, IndexModel, ReturnDocument, UpdateOne
@@ -16,6 +16,7 @@ from docflow_notify.webhooks.schemas import OPEN_STATUSES, DeliveryStatus
 from docflow_shared.batching import GroupCommit
 from docflow_shared.mongo import Document
 from docflow_shared.pagination import NEWEST_FIRST
+from docflow_shared.repository import Collection, SetTime
 
 COLLECTION = "webhook_deliveries"
 OPEN = [status.value for status in OPEN_STATUSES]
@@ -24,6 +25,26 @@ DUPLICATE_KEY = 11000
 ENCODING_ERRORS: tuple[type[Exception], ...] = (InvalidDocument,)
 # a claimed delivery and the changes its attempt's outcome makes
 Outcome = tuple[Mapping[str, Any], Mapping[str, Any]]
+
+
+class WebhookDeliveryDocument(TypedDict, total=False):
+    _id: str
+    webhook_id: str
+    owner_id: str
+    event_id: str
+    event_type: str
+    body: str  # the notification as posted (JSON), signed again on every attempt
+    status: str  # a DeliveryStatus
+    attempts: int
+    next_attempt_at: float  # epoch seconds (``epoch``): due, or the end of a sender's claim
+    give_up_at: float  # epoch seconds
+    created_at: datetime
+    traceparent: str | None  # the trace every attempt joins
+    last_status_code: int | None
+    last_error: str | None
+    updated_at: SetTime  # ``$set`` by every change
+    delivered_at: SetTime
+    failed_at: SetTime
 
 
 def epoch() -> float:
@@ -44,15 +65,15 @@ def _outcomes(exc: BulkWriteError, count: int) -> list[bool | BaseException]:
     return outcomes
 
 
-class DeliveryRepository:
+class DeliveryRepository(Collection[WebhookDeliveryDocument]):
     """The delivery log. New deliveries and attempt outcomes stored at the same moment (the
     events of one prefetch, the attempts of one send-loop pass) share a bulk write
     (``GroupCommit``); each caller still waits for its own, so a delivery is stored before it
     is sent and its outcome is stored before its event is acknowledged."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self.collection = db[COLLECTION]
-        self._inserts: GroupCommit[Mapping[str, Any], bool] = GroupCommit(
+        super().__init__(db[COLLECTION])
+        self._inserts: GroupCommit[WebhookDeliveryDocument, bool] = GroupCommit(
             self._insert_many, own_errors=ENCODING_ERRORS, name="webhook-delivery-inserts")
         self._records: GroupCommit[Outcome, bool] = GroupCommit(
             self._record_many, own_errors=ENCODING_ERRORS, name="webhook-delivery-outcomes")
@@ -65,24 +86,24 @@ class DeliveryRepository:
             IndexModel([("webhook_id", ASCENDING)], name="by_webhook"),
         ])
 
-    async def insert(self, doc: Mapping[str, Any]) -> bool:
+    async def insert(self, doc: WebhookDeliveryDocument) -> bool:
         """False when this event already has a delivery to this webhook (a redelivered event)."""
         return await self._inserts.submit(doc)
 
-    async def _insert_many(self, docs: Sequence[Mapping[str, Any]]) -> list[bool | BaseException]:
+    async def _insert_many(self, docs: Sequence[WebhookDeliveryDocument]) -> list[bool | BaseException]:
         try:
-            await self.collection.insert_many([dict(doc) for doc in docs], ordered=False)
+            await self.typed.insert_many(list(docs), ordered=False)
         except BulkWriteError as exc:
             return _outcomes(exc, len(docs))
         return [True] * len(docs)
 
-    async def get(self, delivery_id: str) -> Document | None:
-        return await self.collection.find_one({"_id": delivery_id})
+    async def get(self, delivery_id: str) -> WebhookDeliveryDocument | None:
+        return await self.typed.find_one({"_id": delivery_id})
 
-    async def claim(self, delivery_id: str, *, claim_seconds: float) -> Document | None:
+    async def claim(self, delivery_id: str, *, claim_seconds: float) -> WebhookDeliveryDocument | None:
         """Take a due delivery for one attempt; None when it is not due or another sender has it."""
         at = epoch()
-        return await self.collection.find_one_and_update(
+        return await self.typed.find_one_and_update(
             {"_id": delivery_id, "status": {"$in": OPEN}, "next_attempt_at": {"$lte": at}},
             {"$set": {"status": DeliveryStatus.SENDING.value, "next_attempt_at": at + claim_seconds,
                       "updated_at": datetime.now(UTC)},
@@ -104,9 +125,9 @@ class DeliveryRepository:
             return _outcomes(exc, len(outcomes))
         return [True] * len(outcomes)
 
-    async def reopen(self, delivery_id: str, *, give_up_at: float) -> Document | None:
+    async def reopen(self, delivery_id: str, *, give_up_at: float) -> WebhookDeliveryDocument | None:
         """Due again now, with a fresh 24 h, unless it is being sent at this moment."""
-        return await self.collection.find_one_and_update(
+        return await self.typed.find_one_and_update(
             {"_id": delivery_id, "status": {"$ne": DeliveryStatus.SENDING.value}},
             {"$set": {"status": DeliveryStatus.PENDING.value, "next_attempt_at": epoch(), "give_up_at": give_up_at,
                       "updated_at": datetime.now(UTC)}},
@@ -117,6 +138,6 @@ class DeliveryRepository:
                                           {"_id": 1}).sort("next_attempt_at", ASCENDING).limit(limit).to_list()
         return [str(doc["_id"]) for doc in docs]
 
-    async def page(self, *, webhook_id: str, after: dict[str, Any], limit: int) -> list[Document]:
-        return await self.collection.find({"webhook_id": webhook_id, **after}, {"body": 0}).sort(
+    async def page(self, *, webhook_id: str, after: dict[str, Any], limit: int) -> list[WebhookDeliveryDocument]:
+        return await self.typed.find({"webhook_id": webhook_id, **after}, {"body": 0}).sort(
             NEWEST_FIRST.sort).limit(limit).to_list()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
-from docflow_shared.mongo import NOT_DELETED, Document
+from docflow_shared.mongo import Document
 from docflow_shared.pagination import NEWEST_FIRST
+from docflow_shared.repository import Collection, SetTime
 
 COLLECTION = "webhooks"
 # the audience of an admin's webhook for every document
@@ -21,9 +22,28 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-class WebhookRepository:
+class WebhookDocument(TypedDict, total=False):
+    _id: str
+    url: str
+    event_types: list[str]
+    scope: str  # ``own`` or ``all``
+    audience: str  # the owner, or ``EVERYONE`` for an admin's webhook of every document
+    owner_id: str
+    active: bool  # ``$set`` (on deletion too): read with ``bool()``
+    description: str
+    secret: str
+    previous_secret: str  # signs too until ``previous_secret_expires_at``
+    previous_secret_expires_at: SetTime
+    created_at: datetime
+    updated_at: SetTime
+    deleted_at: SetTime | None  # the soft-delete mark; only ever compared with null
+
+
+class WebhookRepository(Collection[WebhookDocument]):
+    """Webhooks are deleted softly (``deleted_at``): every read goes through ``live``."""
+
     def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self.collection = db[COLLECTION]
+        super().__init__(db[COLLECTION])
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_indexes([
@@ -31,31 +51,31 @@ class WebhookRepository:
             IndexModel([("audience", ASCENDING)], name="by_audience"),
         ])
 
-    async def insert(self, doc: Mapping[str, Any]) -> None:
-        await self.collection.insert_one(dict(doc))
+    async def insert(self, doc: WebhookDocument) -> None:
+        await self.typed.insert_one(doc)
 
-    async def get(self, webhook_id: str) -> Document | None:
-        return await self.collection.find_one({"_id": webhook_id, **NOT_DELETED})
+    async def get(self, webhook_id: str) -> WebhookDocument | None:
+        return await self.typed.find_one(self.live({"_id": webhook_id}))
 
     async def count_for(self, owner_id: str) -> int:
-        return await self.collection.count_documents({"owner_id": owner_id, **NOT_DELETED})
+        return await self.collection.count_documents(self.live({"owner_id": owner_id}))
 
-    async def page(self, *, owner_id: str | None, after: dict[str, Any], limit: int) -> list[Document]:
-        query: dict[str, Any] = {**NOT_DELETED, **after}
+    async def page(self, *, owner_id: str | None, after: dict[str, Any], limit: int) -> list[WebhookDocument]:
+        query = self.live(after)
         if owner_id is not None:
             query["owner_id"] = owner_id
-        return await self.collection.find(query).sort(NEWEST_FIRST.sort).limit(limit).to_list()
+        return await self.typed.find(query).sort(NEWEST_FIRST.sort).limit(limit).to_list()
 
-    async def update(self, webhook_id: str, changes: Mapping[str, Any]) -> Document | None:
-        return await self.collection.find_one_and_update(
-            {"_id": webhook_id, **NOT_DELETED}, {"$set": {**changes, "updated_at": now()}},
+    async def update(self, webhook_id: str, changes: Mapping[str, Any]) -> WebhookDocument | None:
+        return await self.typed.find_one_and_update(
+            self.live({"_id": webhook_id}), {"$set": {**changes, "updated_at": now()}},
             return_document=ReturnDocument.AFTER)
 
     async def delete(self, webhook_id: str) -> bool:
-        result = await self.collection.update_one({"_id": webhook_id, **NOT_DELETED},
+        result = await self.collection.update_one(self.live({"_id": webhook_id}),
                                                   {"$set": {"deleted_at": now(), "active": False}})
         return result.modified_count == 1
 
-    async def listening(self, audiences: list[str]) -> list[Document]:
+    async def listening(self, audiences: list[str]) -> list[WebhookDocument]:
         """Active webhooks of these audiences (an owner, ``EVERYONE``); the caller filters by type."""
-        return await self.collection.find({"audience": {"$in": audiences}, "active": True, **NOT_DELETED}).to_list()
+        return await self.typed.find(self.live({"audience": {"$in": audiences}, "active": True})).to_list()

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from docflow_notify.streams.concerns import ROUTE_TYPES
 from docflow_shared.mongo import stored_datetime
+
+if TYPE_CHECKING:
+    from docflow_notify.webhooks.deliveries import WebhookDeliveryDocument
+    from docflow_notify.webhooks.repository import WebhookDocument
 
 # what a webhook may subscribe to: what happens to documents (their owner's, or every one for an
 # admin's webhook)
@@ -69,7 +73,7 @@ class WebhookRead(BaseModel):
     previous_secret_expires_at: datetime | None = None
 
     @classmethod
-    def from_document(cls, doc: dict[str, Any]) -> WebhookRead:
+    def from_document(cls, doc: WebhookDocument) -> WebhookRead:
         return cls(id=doc["_id"], url=doc["url"], event_types=list(doc["event_types"]), scope=doc["scope"],
                    active=bool(doc["active"]), description=doc.get("description", ""), owner_id=doc["owner_id"],
                    created_at=stored_datetime(doc["created_at"]) or doc["created_at"],
@@ -109,7 +113,7 @@ class DeliveryRead(BaseModel):
     failed_at: datetime | None = None
 
     @classmethod
-    def from_document(cls, doc: dict[str, Any]) -> DeliveryRead:
+    def from_document(cls, doc: WebhookDeliveryDocument) -> DeliveryRead:
         status = DeliveryStatus(doc["status"])
         return cls(id=doc["_id"], webhook_id=doc["webhook_id"], event_id=doc["event_id"],
                    event_type=doc["event_type"], status=status, attempts=int(doc.get("attempts", 0)),

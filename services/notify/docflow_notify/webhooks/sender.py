@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -17,9 +16,9 @@ from opentelemetry.trace import SpanKind
 from docflow_notify.settings import NotifySettings
 from docflow_notify.streams.concerns import document_owner, links
 from docflow_notify.streams.schemas import Notification
-from docflow_notify.webhooks.deliveries import DeliveryRepository, epoch
+from docflow_notify.webhooks.deliveries import DeliveryRepository, WebhookDeliveryDocument, epoch
 from docflow_notify.webhooks.guard import AddressGuard, RefusedAddress
-from docflow_notify.webhooks.repository import EVERYONE, WebhookRepository
+from docflow_notify.webhooks.repository import EVERYONE, WebhookDocument, WebhookRepository
 from docflow_notify.webhooks.schemas import DeliveryRead, DeliveryStatus
 from docflow_notify.webhooks.service import WebhookService, signing_secrets
 from docflow_notify.webhooks.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_header
@@ -56,9 +55,9 @@ class DeliveryService:
     def __post_init__(self) -> None:
         self.timeout = aiohttp.ClientTimeout(total=self.settings.webhook_timeout_seconds)
         self.wake_sender: Callable[[], None] = _nothing
-        self._listening: dict[tuple[str, ...], tuple[float, list[dict[str, Any]]]] = {}
+        self._listening: dict[tuple[str, ...], tuple[float, list[WebhookDocument]]] = {}
 
-    async def listening(self, audiences: list[str]) -> list[dict[str, Any]]:
+    async def listening(self, audiences: list[str]) -> list[WebhookDocument]:
         """The active webhooks of these audiences, read at most once a ``LISTENING_SECONDS``."""
         key = tuple(audiences)
         cached = self._listening.get(key)
@@ -70,7 +69,7 @@ class DeliveryService:
         self._listening[key] = (time.monotonic() + LISTENING_SECONDS, found)
         return found
 
-    async def accept(self, event: Event) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    async def accept(self, event: Event) -> list[tuple[WebhookDeliveryDocument, WebhookDocument]]:
         """Store a delivery for every webhook that wants ``event`` (once, however often the event
         comes), claimed for its first attempt; the new ones, each with its webhook."""
         owner = document_owner(event.data)
@@ -82,11 +81,11 @@ class DeliveryService:
                             links=links(event.type, event.data)).to_message()
         created = datetime.now(UTC)
         traceparent = current_traceparent() or event.traceparent
-        stored: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        stored: list[tuple[WebhookDeliveryDocument, WebhookDocument]] = []
         for webhook in listening:
             # sending, attempt 1: the sender that stored it sends it; should it die, the claim
             # lapses and the send loop takes the delivery over
-            doc: dict[str, Any] = {
+            doc: WebhookDeliveryDocument = {
                 "_id": new_id("whd"), "webhook_id": webhook["_id"], "owner_id": webhook["owner_id"],
                 "event_id": str(event.id), "event_type": event.type, "body": body,
                 "status": DeliveryStatus.SENDING.value, "attempts": 1,
@@ -111,7 +110,7 @@ class DeliveryService:
             return
         await self.send(claimed, webhook)
 
-    async def send(self, claimed: dict[str, Any], webhook: dict[str, Any]) -> None:
+    async def send(self, claimed: WebhookDeliveryDocument, webhook: WebhookDocument) -> None:
         """Post a claimed delivery to its webhook and record the outcome."""
         with span("webhook deliver", kind=SpanKind.CLIENT, parent=claimed.get("traceparent"),
                   attributes={"docflow.event_type": claimed["event_type"], "docflow.delivery.id": claimed["_id"],
@@ -134,12 +133,12 @@ class DeliveryService:
         await self.repository.record(claimed, {"status": DeliveryStatus.RETRYING.value, "last_status_code": status,
                                                "last_error": error, "next_attempt_at": epoch() + delay})
 
-    async def _fail(self, claimed: dict[str, Any], status: int | None, error: str, *, outcome: str) -> None:
+    async def _fail(self, claimed: WebhookDeliveryDocument, status: int | None, error: str, *, outcome: str) -> None:
         WEBHOOK_DELIVERIES.labels(outcome).inc()
         await self.repository.record(claimed, {"status": DeliveryStatus.FAILED.value, "last_status_code": status,
                                                "last_error": error, "failed_at": datetime.now(UTC)})
 
-    async def _post(self, webhook: dict[str, Any], delivery: dict[str, Any]) -> tuple[int | None, str]:
+    async def _post(self, webhook: WebhookDocument, delivery: WebhookDeliveryDocument) -> tuple[int | None, str]:
         """The receiver's status code (None when there was none) and what went wrong."""
         body = delivery["body"].encode()
         timestamp = int(time.time())

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from docflow_notify.webhooks.guard import AddressGuard, RefusedAddress
-from docflow_notify.webhooks.repository import EVERYONE, WebhookRepository
+from docflow_notify.webhooks.repository import EVERYONE, WebhookDocument, WebhookRepository
 from docflow_notify.webhooks.schemas import WebhookCreate, WebhookRead, WebhookSecret, WebhookUpdate
 from docflow_shared.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from docflow_shared.ids import new_id
-from docflow_shared.mongo import Document, stored_datetime
+from docflow_shared.mongo import stored_datetime
 from docflow_shared.pagination import NEWEST_FIRST, Page
 from docflow_shared.tokens import Principal
 
@@ -42,7 +41,7 @@ class WebhookService:
         if await self.repository.count_for(user.user_id) >= self.max_per_owner:
             raise Conflict(f"At most {self.max_per_owner} webhooks per account.", slug="too-many-webhooks")
         secret = new_secret()
-        doc: dict[str, Any] = {
+        doc: WebhookDocument = {
             "_id": new_id("whk"), "url": data.url, "event_types": data.event_types, "scope": data.scope,
             "audience": EVERYONE if data.scope == "all" else user.user_id, "owner_id": user.user_id,
             "active": True, "description": data.description, "secret": secret, "created_at": datetime.now(UTC),
@@ -51,7 +50,7 @@ class WebhookService:
         await self.repository.insert(doc)
         return WebhookSecret(**WebhookRead.from_document(doc).model_dump(), secret=secret)
 
-    async def visible(self, user: Principal, webhook_id: str) -> Document:
+    async def visible(self, user: Principal, webhook_id: str) -> WebhookDocument:
         """The webhook, if the caller owns it or is an admin; 404 otherwise."""
         doc = await self.repository.get(webhook_id)
         if doc is None or (doc["owner_id"] != user.user_id and not user.is_admin):
@@ -94,7 +93,7 @@ class WebhookService:
         return WebhookSecret(**WebhookRead.from_document(updated).model_dump(), secret=secret)
 
 
-def signing_secrets(webhook: Document) -> list[str]:
+def signing_secrets(webhook: WebhookDocument) -> list[str]:
     """The secrets a delivery is signed with now: the current one, and the previous one during
     the overlap after a rotation."""
     found = [webhook["secret"]]

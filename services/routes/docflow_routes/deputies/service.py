@@ -6,13 +6,14 @@ from collections.abc import Callable
 from datetime import datetime
 
 from docflow_routes.clock import now_utc
-from docflow_routes.deputies.repository import DeputyRepository
+from docflow_routes.deputies.repository import DeputyDocument, DeputyRepository
 from docflow_routes.deputies.schemas import DeputyPut, DeputyRead
 from docflow_routes.projection.repository import ProjectionRepository
+from docflow_routes.requests.repository import SignerDocument, StoredRequest
 from docflow_shared.errors import NotFound, Unprocessable, field_error
 from docflow_shared.events import Event, EventPayload
 from docflow_shared.events.catalogue import RouteDelegated
-from docflow_shared.mongo import Document, stored_datetime
+from docflow_shared.mongo import stored_datetime
 from docflow_shared.projection.repository import email_key
 
 
@@ -44,7 +45,7 @@ class DeputyService:
         if not await self.repository.delete(user_id):
             raise NotFound("No deputy is set.")
 
-    async def hand_over(self, entries: list[Document], now: datetime) -> None:
+    async def hand_over(self, entries: list[SignerDocument], now: datetime) -> None:
         """Entries of users whose deputy stands now go to the deputy (until the deputy's period ends)."""
         for entry in entries:
             if entry["user_id"] is None or entry["role"] == "cc":
@@ -56,10 +57,10 @@ class DeputyService:
             account = found.get(deputy["email"])
             if account is None or str(account["_id"]) == entry["user_id"]:
                 continue
-            entry.update(delegate_email=deputy["email"], delegate_user_id=str(account["_id"]),
-                         delegate_until=stored_datetime(deputy.get("until")), standing_deputy=True)
+            entry.update({"delegate_email": deputy["email"], "delegate_user_id": str(account["_id"]),
+                          "delegate_until": stored_datetime(deputy.get("until")), "standing_deputy": True})
 
-    async def announce(self, request: Document, entries: list[Document], *, title: str) -> list[Event]:
+    async def announce(self, request: StoredRequest, entries: list[SignerDocument], *, title: str) -> list[Event]:
         """``route.delegated`` (standing) for each entry handed to a deputy: the user is told."""
         announced = []
         owner = await self.projection.person(request["owner_id"])
@@ -69,7 +70,7 @@ class DeputyService:
             delegate = await self.projection.person(str(entry["delegate_user_id"]))
             announced.append(self.make_event(RouteDelegated(
                 request_id=request["_id"], document_id=request["document_id"], title=title, owner=owner,
-                delegator=await self.projection.person(entry["user_id"]), delegate=delegate,
+                delegator=await self.projection.person(str(entry["user_id"])), delegate=delegate,
                 role=entry["role"], until=stored_datetime(entry.get("delegate_until")), standing=True)))
         return announced
 
@@ -78,12 +79,12 @@ def _aware(at: object) -> datetime | None:
     return stored_datetime(at)
 
 
-def _active(deputy: Document, now: datetime) -> bool:
+def _active(deputy: DeputyDocument, now: datetime) -> bool:
     starts, until = _aware(deputy.get("starts_at")), _aware(deputy.get("until"))
     return (starts is None or starts <= now) and (until is None or now < until)
 
 
-def _read(doc: Document, now: datetime) -> DeputyRead:
+def _read(doc: DeputyDocument, now: datetime) -> DeputyRead:
     return DeputyRead(email=doc["email"], starts_at=_aware(doc.get("starts_at")), until=_aware(doc.get("until")),
                       active=_active(doc, now))
 

@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 from docflow_routes.clock import now_utc
 from docflow_routes.external import secrets
-from docflow_routes.external.repository import ExternalRepository
+from docflow_routes.external.repository import ExternalLinkDocument, ExternalRepository, ExternalSessionDocument
 from docflow_routes.external.schemas import ExternalFile, ExternalView, LinkOpened, SessionOpened
 from docflow_routes.projection.repository import ProjectionRepository
 from docflow_routes.requests.actions import Outsider
 from docflow_routes.requests.lifecycle import title_of
-from docflow_routes.requests.repository import SignatureRequestRepository
+from docflow_routes.requests.repository import SignatureRequestRepository, SignerDocument, StoredRequest
 from docflow_routes.requests.stages import role_of, your_turn
 from docflow_routes.settings import RoutesSettings
 from docflow_shared.errors import Gone, NotFound, TooManyRequests, Unauthorized
@@ -26,7 +26,6 @@ from docflow_shared.events.catalogue import (
     RouteExternalInvited,
 )
 from docflow_shared.ids import new_id
-from docflow_shared.mongo import Document
 from docflow_shared.outbox import retry_stale
 from docflow_shared.sealed import SecretSealer, secret_context
 
@@ -37,7 +36,7 @@ def us(at: datetime) -> int:
     return int(at.timestamp() * 1_000_000)
 
 
-def external_id(entry: Document, *, delegate: bool) -> str:
+def external_id(entry: SignerDocument, *, delegate: bool) -> str:
     """The identity an outside participant signs and acts under (signing knows them by it)."""
     return f"ext:{entry['_id']}:d" if delegate else f"ext:{entry['_id']}"
 
@@ -54,7 +53,7 @@ class ExternalService:
 
     # --- invitation (when a stage opens, or a part is delegated to an address) -----------------
 
-    async def invite(self, request: Document, entry: Document, *, title: str, owner: Person,
+    async def invite(self, request: StoredRequest, entry: SignerDocument, *, title: str, owner: Person,
                      delegate: bool = False, reminder: bool = False) -> Event:
         """A new link for ``entry`` (or its delegate), stored hashed; the event carries it sealed.
         It replaces the person's earlier unused links for the entry (a reminder's fresh link makes
@@ -84,7 +83,7 @@ class ExternalService:
 
     # --- the link and its code ------------------------------------------------------------------
 
-    async def _valid_link(self, token: str) -> Document:
+    async def _valid_link(self, token: str) -> ExternalLinkDocument:
         link = await self.repository.link_by_hash(secrets.token_hash(token))
         if link is None:
             raise NotFound("Link not found.")
@@ -140,10 +139,11 @@ class ExternalService:
         session_token = secrets.new_token()
         expires_at = now + timedelta(hours=self.settings.external_session_hours)
         signer_id = external_id(entry, delegate=bool(link["delegate"]))
-        session = {"_id": secrets.token_hash(session_token), "link_id": link["_id"],
-                   "request_id": link["request_id"], "document_id": link["document_id"],
-                   "entry_id": link["entry_id"], "email": link["email"], "delegate": bool(link["delegate"]),
-                   "signer_id": signer_id, "expires_us": us(expires_at), "created_at": now}
+        session: ExternalSessionDocument = {
+            "_id": secrets.token_hash(session_token), "link_id": link["_id"],
+            "request_id": link["request_id"], "document_id": link["document_id"],
+            "entry_id": link["entry_id"], "email": link["email"], "delegate": bool(link["delegate"]),
+            "signer_id": signer_id, "expires_us": us(expires_at), "created_at": now}
         await self.repository.insert_session(session)
         granted = RouteExternalAccessGranted(
             session_hash=session["_id"], request_id=link["request_id"], document_id=link["document_id"],
@@ -188,7 +188,7 @@ class ExternalService:
                                                            document_id=s["document_id"]))
                 for s in await self.repository.sessions_of(request_id)]
 
-    async def _entry(self, link: Document) -> Document:
+    async def _entry(self, link: ExternalLinkDocument) -> SignerDocument:
         entries = await self.requests.signers_of(link["request_id"])
         entry = next((e for e in entries if e["_id"] == link["entry_id"]), None)
         if entry is None:

@@ -9,18 +9,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from docflow_routes.requests.repository import SignerDocument, StoredRequest
 from docflow_routes.requests.stages import delegation_active, open_stage, role_of, stage_of
 from docflow_shared.events import Event, EventPayload
 from docflow_shared.events.catalogue import RouteAccessChanged, RouteParticipantAccess
-from docflow_shared.mongo import Document, stored_datetime
+from docflow_shared.mongo import stored_datetime
 
 CLOSED_WITHOUT_ACCESS = ("cancelled", "expired", "declined")
 
 
-def snapshot(request: Document, status: str, entries: Sequence[Document]) -> list[dict[str, Any]]:
+def snapshot(request: StoredRequest, status: str, entries: Sequence[SignerDocument]) -> list[dict[str, Any]]:
     """Each bound participant's standing (and their delegate's), as stored on the request and
     sent to signing."""
-    current = open_stage({**request, "status": status}, entries) if status == "open" else None
+    current = open_stage(request, entries) if status == "open" else None  # the stages do not read the status
     result: list[dict[str, Any]] = []
     for entry in entries:
         level = _level(request, status, entry, current)
@@ -45,7 +46,7 @@ def _iso(value: object) -> str | None:
     return None if at is None else at.isoformat()
 
 
-def _level(request: Document, status: str, entry: Document, current: int | None) -> str:
+def _level(request: StoredRequest, status: str, entry: SignerDocument, current: int | None) -> str:
     if status in CLOSED_WITHOUT_ACCESS or entry["status"] == "removed":
         return "none"
     if status != "open" or entry["status"] != "pending" or role_of(entry) != "sign":
@@ -56,7 +57,7 @@ def _level(request: Document, status: str, entry: Document, current: int | None)
     return "sign" if stage == current else "wait"
 
 
-def with_access(request: Document, entries: Sequence[Document], changes: Mapping[str, Any],
+def with_access(request: StoredRequest, entries: Sequence[SignerDocument], changes: Mapping[str, Any],
                 make_event: Callable[[EventPayload], Event]) -> tuple[dict[str, Any], list[Event]]:
     """``changes`` plus the new snapshot and its event, when the snapshot differs from the stored one."""
     status = str(changes.get("status", request["status"]))
@@ -68,7 +69,7 @@ def with_access(request: Document, entries: Sequence[Document], changes: Mapping
     return {**changes, "access": current, "access_version": version}, [event]
 
 
-def access_changed(request: Document, participants: list[dict[str, Any]], *, version: int,
+def access_changed(request: StoredRequest, participants: list[dict[str, Any]], *, version: int,
                    status: str) -> RouteAccessChanged:
     return RouteAccessChanged(
         request_id=request["_id"], document_id=request["document_id"], owner_id=request["owner_id"],

@@ -12,14 +12,13 @@ from docflow_routes.clock import now_utc
 from docflow_routes.projection.repository import ProjectionRepository
 from docflow_routes.requests import events
 from docflow_routes.requests.lifecycle import RequestLifecycle, title_of
-from docflow_routes.requests.repository import SignatureRequestRepository
+from docflow_routes.requests.repository import SignatureRequestRepository, SignerDocument
 from docflow_routes.requests.schemas import DeclineBody, DelegateBody
 from docflow_routes.requests.stages import delegation_active, role_of, stage_of, your_turn
 from docflow_shared.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from docflow_shared.events import Event, EventPayload, Person
 from docflow_shared.events.catalogue import RouteActionOrigin
 from docflow_shared.faults import pause_point
-from docflow_shared.mongo import Document
 from docflow_shared.outbox import Whole
 from docflow_shared.projection.repository import email_key
 
@@ -52,8 +51,8 @@ class Turn:
     """The caller's pending entry in an open request, and whom they act for."""
 
     request: Whole
-    entries: list[Document]
-    entry: Document
+    entries: list[SignerDocument]
+    entry: SignerDocument
     actor: Person
     acted_by: str
     on_behalf_of: Person | None
@@ -121,7 +120,7 @@ class RouteActions:
             raise Forbidden("Only a participant who has not acted yet may delegate.", slug="not-a-participant")
         await self._delegate(request, entries, entry, Person(user_id="", email=outsider.email), body, origin)
 
-    async def _delegate(self, request: Whole, entries: list[Document], entry: Document, delegator: Person,
+    async def _delegate(self, request: Whole, entries: list[SignerDocument], entry: SignerDocument, delegator: Person,
                         body: DelegateBody, origin: RouteActionOrigin) -> None:
         request_id, document_id = request["_id"], request["document_id"]
         now = now_utc()
@@ -145,7 +144,8 @@ class RouteActions:
             role=role_of(entry), until=body.until, origin=origin)
         announce = [self.make_event(delegated)]
         if delegate_id is None and your_turn(request, entries, entry):  # an outsider: a link, now
-            handed = {**entry, "delegate_email": address, "delegate_user_id": None, "delegate_until": body.until}
+            handed: SignerDocument = {**entry, "delegate_email": address, "delegate_user_id": None,
+                                      "delegate_until": body.until}
             announce.append(await self.lifecycle.external.invite(request, handed, title=title_of(document),
                                                                  owner=owner, delegate=True))
         await self.lifecycle.settle(request_id, announce)
@@ -153,7 +153,7 @@ class RouteActions:
     # --- whose turn ----------------------------------------------------------------------------
 
     async def _open_request(self, user_id: str, document_id: str,
-                            request_id: str) -> tuple[Whole, list[Document]]:
+                            request_id: str) -> tuple[Whole, list[SignerDocument]]:
         request = await self.repository.get(request_id)
         if request is None or request["document_id"] != document_id:
             raise NotFound("Signature request not found.")
@@ -186,7 +186,7 @@ class RouteActions:
                 return Turn(request, entries, entry, actor, user_id, principal)
         raise Conflict("It is not your turn in this route yet.", slug="out-of-turn")
 
-    async def _outsider_request(self, outsider: Outsider) -> tuple[Whole, list[Document], Document | None]:
+    async def _outsider_request(self, outsider: Outsider) -> tuple[Whole, list[SignerDocument], SignerDocument | None]:
         """The open request of an outsider's session, its entries, and the session's entry (None
         when it is gone); 404 for no request, 409 once it closed."""
         request = await self.repository.get(outsider.request_id)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from docflow_routes.requests.repository import SignerDocument, StoredRequest
 from docflow_routes.requests.stages import role_of
 from docflow_shared.events import Person, catalogue
-from docflow_shared.mongo import Document
 
 
-def requested(request: Document, *, title: str, owner: Person, signer: Person,
+def requested(request: StoredRequest, *, title: str, owner: Person, signer: Person,
               reminder: bool = False) -> catalogue.SignatureRequested:
     return catalogue.SignatureRequested(
         request_id=request["_id"], document_id=request["document_id"], title=title, owner=owner,
@@ -18,25 +18,25 @@ def requested(request: Document, *, title: str, owner: Person, signer: Person,
     )
 
 
-def expired(request: Document, *, title: str, owner: Person,
+def expired(request: StoredRequest, *, title: str, owner: Person,
             pending: list[Person]) -> catalogue.SignatureRequestExpired:
     return catalogue.SignatureRequestExpired(request_id=request["_id"], document_id=request["document_id"],
                                              title=title, owner=owner, pending_signers=pending)
 
 
-def cancelled(request: Document, signer_ids: list[str]) -> catalogue.SignatureRequestCancelled:
+def cancelled(request: StoredRequest, signer_ids: list[str]) -> catalogue.SignatureRequestCancelled:
     return catalogue.SignatureRequestCancelled(request_id=request["_id"], document_id=request["document_id"],
                                                owner_id=request["owner_id"], signer_ids=signer_ids)
 
 
-def completed(request: Document, *, title: str, owner: Person, participants: list[Person],
+def completed(request: StoredRequest, *, title: str, owner: Person, participants: list[Person],
               at: datetime) -> catalogue.DocumentCompleted:
     return catalogue.DocumentCompleted(document_id=request["document_id"], request_id=request["_id"], title=title,
                                        owner=owner, participants=participants, completed_at=at)
 
 
-def stage_opened(request: Document, *, title: str, owner: Person, stage: int, rule: str,
-                 entries: list[Document], people: dict[str, Person],
+def stage_opened(request: StoredRequest, *, title: str, owner: Person, stage: int, rule: str,
+                 entries: list[SignerDocument], people: dict[str, Person],
                  reminder: bool = False) -> catalogue.RouteStageOpened:
     return catalogue.RouteStageOpened(
         request_id=request["_id"], document_id=request["document_id"], title=title, owner=owner, stage=stage,
@@ -46,19 +46,19 @@ def stage_opened(request: Document, *, title: str, owner: Person, stage: int, ru
     )
 
 
-def route_completed(request: Document, *, title: str, owner: Person, participants: list[Person],
+def route_completed(request: StoredRequest, *, title: str, owner: Person, participants: list[Person],
                     at: datetime) -> catalogue.RouteCompleted:
     return catalogue.RouteCompleted(request_id=request["_id"], document_id=request["document_id"], title=title,
                                     owner=owner, participants=participants, completed_at=at)
 
 
-def route_expired(request: Document, *, title: str, owner: Person, pending: list[Person],
+def route_expired(request: StoredRequest, *, title: str, owner: Person, pending: list[Person],
                   at: datetime) -> catalogue.RouteExpired:
     return catalogue.RouteExpired(request_id=request["_id"], document_id=request["document_id"], title=title,
                                   owner=owner, pending=pending, expired_at=at)
 
 
-def approved(request: Document, *, title: str, owner: Person, stage: int, actor: Person,
+def approved(request: StoredRequest, *, title: str, owner: Person, stage: int, actor: Person,
              on_behalf_of: Person | None, origin: catalogue.RouteActionOrigin,
              at: datetime) -> catalogue.RouteApproved:
     return catalogue.RouteApproved(request_id=request["_id"], document_id=request["document_id"], title=title,
@@ -66,7 +66,7 @@ def approved(request: Document, *, title: str, owner: Person, stage: int, actor:
                                    approved_at=at)
 
 
-def declined(request: Document, *, title: str, owner: Person, stage: int, actor: Person,
+def declined(request: StoredRequest, *, title: str, owner: Person, stage: int, actor: Person,
              on_behalf_of: Person | None, reason: str, participants: list[Person], origin: catalogue.RouteActionOrigin,
              at: datetime) -> catalogue.RouteDeclined:
     return catalogue.RouteDeclined(request_id=request["_id"], document_id=request["document_id"], title=title,
@@ -74,7 +74,7 @@ def declined(request: Document, *, title: str, owner: Person, stage: int, actor:
                                    participants=participants, origin=origin, declined_at=at)
 
 
-def delegated(request: Document, *, title: str, owner: Person, delegator: Person, delegate: Person,
+def delegated(request: StoredRequest, *, title: str, owner: Person, delegator: Person, delegate: Person,
               role: catalogue.RouteRole, until: datetime | None,
               origin: catalogue.RouteActionOrigin) -> catalogue.RouteDelegated:
     return catalogue.RouteDelegated(request_id=request["_id"], document_id=request["document_id"], title=title,
@@ -82,8 +82,8 @@ def delegated(request: Document, *, title: str, owner: Person, delegator: Person
                                     origin=origin)
 
 
-def created(request: Document, *, title: str, owner: Person, entries: list[Document], people: dict[str, Person],
-            origin: catalogue.RouteActionOrigin) -> catalogue.RouteCreated:
+def created(request: StoredRequest, *, title: str, owner: Person, entries: list[SignerDocument],
+            people: dict[str, Person], origin: catalogue.RouteActionOrigin) -> catalogue.RouteCreated:
     return catalogue.RouteCreated(
         request_id=request["_id"], document_id=request["document_id"], title=title, owner=owner,
         rules=["any" if r == "any" else "all" for r in request["stage_rules"]], expires_at=request.get("expires_at"),

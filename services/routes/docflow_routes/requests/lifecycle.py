@@ -10,10 +10,15 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from docflow_routes.clock import now_utc
-from docflow_routes.projection.repository import ProjectionRepository
+from docflow_routes.projection.repository import ProjectionRepository, SignatureDocument
 from docflow_routes.requests import events
 from docflow_routes.requests.access import CLOSED_WITHOUT_ACCESS, with_access
-from docflow_routes.requests.repository import SignatureRequestRepository
+from docflow_routes.requests.repository import (
+    SignatureRequestRepository,
+    SignatureWithoutRightDocument,
+    SignerDocument,
+    StoredRequest,
+)
 from docflow_routes.requests.stages import DONE, open_stage, role_of, rules_of, stage_of, your_turn
 from docflow_shared.events import Event, EventPayload, Person
 from docflow_shared.events.catalogue import DocumentSigned
@@ -56,7 +61,7 @@ class RequestLifecycle:
                     if found is not None:
                         await self.repository.mark_signed(entry["_id"], signature_id=found["_id"],
                                                           at=found["signed_at"], by=str(found["signer_id"]))
-                        entry.update(status="signed", signature_id=found["_id"])
+                        entry.update({"status": "signed", "signature_id": found["_id"]})
             now = now_utc()
             current = open_stage(request, entries)
             if current is None:
@@ -76,12 +81,12 @@ class RequestLifecycle:
 
         await retry_stale(attempt)
 
-    def interval(self, request: Document) -> timedelta:
+    def interval(self, request: StoredRequest) -> timedelta:
         """The request's own reminder interval, else the default."""
         seconds = request.get("reminder_seconds")
         return timedelta(seconds=float(seconds)) if seconds else self.reminder
 
-    async def write(self, request: Whole, entries: list[Document], changes: dict[str, Any],
+    async def write(self, request: Whole, entries: list[SignerDocument], changes: dict[str, Any],
                      to_send: Sequence[Event] = ()) -> Whole:
         """One guarded update of the request, with signing's snapshot when it changes; nothing
         is written when neither the request nor the snapshot changes."""
@@ -102,25 +107,26 @@ class RequestLifecycle:
                                                signer_role=signed.signer_role, sign_right=signed.sign_right)
         await self.settle(signed.request_id)
 
-    async def _signature_of(self, request_id: str, entry: Document) -> Document | None:
+    async def _signature_of(self, request_id: str, entry: SignerDocument) -> SignatureDocument | None:
         """The first signature made under the request by the participant or by their delegate. When
         the entry requires the right to sign, only signatures with it count; the others are kept under
         the entry (``signatures_without_sign_right``) for the API to show."""
-        made: list[Document] = []
+        made: list[SignatureDocument] = []
         for signer in (entry["user_id"], entry.get("delegate_user_id"), f"ext:{entry['_id']}",
                        f"ext:{entry['_id']}:d"):
             if signer:
                 made += await self.projection.signatures_for(request_id, str(signer))
         if entry.get("require_sign_right"):
-            without = [{"signature_id": s["_id"], "signed_at": s["signed_at"], "signer_role": s.get("signer_role")}
-                       for s in made if s.get("sign_right") is not True]
+            without: list[SignatureWithoutRightDocument] = [
+                {"signature_id": s["_id"], "signed_at": s["signed_at"], "signer_role": s.get("signer_role")}
+                for s in made if s.get("sign_right") is not True]
             if without != (entry.get("signatures_without_sign_right") or []):
                 await self.repository.note_without_sign_right(entry["_id"], without)
                 entry["signatures_without_sign_right"] = without
             made = [s for s in made if s.get("sign_right") is True]
         return made[0] if made else None
 
-    async def opening(self, request: Document, entries: list[Document], stage: int) -> list[Event]:
+    async def opening(self, request: StoredRequest, entries: list[SignerDocument], stage: int) -> list[Event]:
         """A stage opens: ``route.stage_opened``, and ``signature.requested`` to its bound signers."""
         document = await self.projection.document(request["document_id"])
         title = title_of(document)
@@ -164,15 +170,15 @@ class RequestLifecycle:
         if announce:
             await self.repository.update(request, {}, announce)
 
-    async def person_of(self, entry: Document) -> Person:
+    async def person_of(self, entry: SignerDocument) -> Person:
         return await self._person(entry)
 
-    async def _person(self, entry: Document) -> Person:
+    async def _person(self, entry: SignerDocument) -> Person:
         if entry["user_id"] is None:
             return Person(user_id="", email=str(entry.get("email") or ""))
         return await self.projection.person(entry["user_id"])
 
-    async def _complete(self, request: Whole, entries: list[Document], now: datetime,
+    async def _complete(self, request: Whole, entries: list[SignerDocument], now: datetime,
                         announce: Sequence[Event]) -> None:
         document = await self.projection.document(request["document_id"])
         title = title_of(document)
@@ -189,7 +195,7 @@ class RequestLifecycle:
         await self.write(request, entries, {"status": "completed", "closed_at": now, "close_reason": "completed"},
                           [*announce, *done])
 
-    async def _close(self, request: Whole, status: str, reason: str, entries: list[Document],
+    async def _close(self, request: Whole, status: str, reason: str, entries: list[SignerDocument],
                      announce: Sequence[Event] = ()) -> None:
         event = self.make_event(events.cancelled(request, user_ids(entries)))
         await self.write(request, entries, {"status": status, "closed_at": now_utc(), "close_reason": reason},
@@ -250,7 +256,7 @@ class RequestLifecycle:
 
         await retry_stale(attempt)
 
-    async def _close_quietly(self, request: Document, reason: str) -> None:
+    async def _close_quietly(self, request: StoredRequest, reason: str) -> None:
         async def attempt() -> None:
             current = await self.repository.get(request["_id"])
             if current is None or current["status"] != "open":
@@ -265,5 +271,5 @@ def title_of(document: Document | None) -> str:
     return str((document or {}).get("title") or "")
 
 
-def user_ids(entries: list[Document]) -> list[str]:
+def user_ids(entries: list[SignerDocument]) -> list[str]:
     return [e["user_id"] for e in entries if e["user_id"] is not None]

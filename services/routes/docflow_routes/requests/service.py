@@ -15,7 +15,12 @@ from docflow_routes.projection.repository import ProjectionRepository
 from docflow_routes.requests import events
 from docflow_routes.requests.access import access_changed, snapshot, with_access
 from docflow_routes.requests.lifecycle import RequestLifecycle, title_of, user_ids
-from docflow_routes.requests.repository import SignatureRequestRepository
+from docflow_routes.requests.repository import (
+    SignatureRequestDocument,
+    SignatureRequestRepository,
+    SignerDocument,
+    StoredRequest,
+)
 from docflow_routes.requests.schemas import (
     AssignedRequestRead,
     SignatureRequestCreate,
@@ -72,7 +77,7 @@ class SignatureRequestService:
         if await self.repository.open_for_document(document_id):
             raise Conflict("The document already has an open signature request.", slug="request-open")
         request_id = new_id(f"{PREFIX}_")
-        request: Document = {
+        request: SignatureRequestDocument = {
             "_id": request_id, "document_id": document_id, "owner_id": user_id, "order": body.order,
             "message": body.message, "expires_at": body.expires_at,
             "hide_signatures": body.hide_signatures_until_complete, "status": "open", "created_at": now,
@@ -103,7 +108,7 @@ class SignatureRequestService:
             entries = await self.repository.signers_of(request_id)
         return self._read(request, entries, viewer=user_id)
 
-    async def _bind_if_proven_meanwhile(self, entries: list[Document]) -> bool:
+    async def _bind_if_proven_meanwhile(self, entries: list[SignerDocument]) -> bool:
         """An address proven while its request was being stored: the verification looked for
         waiting entries before these existed, so look again now that they do."""
         waiting = [e["email_key"] for e in entries if e["user_id"] is None]
@@ -189,7 +194,7 @@ class SignatureRequestService:
             raise NotFound("Signature request not found.")
         return request
 
-    def _read(self, request: Document, entries: list[Document], *, viewer: str) -> SignatureRequestRead:
+    def _read(self, request: StoredRequest, entries: list[SignerDocument], *, viewer: str) -> SignatureRequestRead:
         hidden = (bool(request.get("hide_signatures")) and request["status"] == "open"
                   and viewer != request["owner_id"])
         signers = []
@@ -220,8 +225,9 @@ class SignatureRequestService:
         )
 
 
-def _entry(request: Document, position: int, stage: int, role: str, email: str, user: Document | None,
-           now: datetime, *, external: bool, require_sign_right: bool = False) -> Document:
+def _entry(request: SignatureRequestDocument, position: int, stage: int, role: str, email: str,
+           user: Document | None, now: datetime, *, external: bool,
+           require_sign_right: bool = False) -> SignerDocument:
     """One participant: the account that has proven ``email``, or nobody yet (``user_id`` None)
     until an account proves it."""
     key = email_key(email)

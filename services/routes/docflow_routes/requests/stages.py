@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Literal
 
+from docflow_routes.requests.repository import SignerDocument, StoredRequest
 from docflow_shared.events.catalogue import RouteRole
-from docflow_shared.mongo import Document, stored_datetime
+from docflow_shared.mongo import stored_datetime
 
 StageRule = Literal["all", "any"]
 ROLES: dict[str, RouteRole] = {"approve": "approve", "sign": "sign", "cc": "cc"}
@@ -22,18 +23,18 @@ ACTING = ("approve", "sign")
 DONE = ("signed", "approved")
 
 
-def role_of(entry: Document) -> RouteRole:
+def role_of(entry: SignerDocument) -> RouteRole:
     """The entry's role; entries stored before roles existed are signers."""
     return ROLES.get(str(entry.get("role") or "sign"), "sign")
 
 
-def stage_of(request: Document, entry: Document) -> int:
+def stage_of(request: StoredRequest, entry: SignerDocument) -> int:
     if "stage" in entry:
         return int(entry["stage"])
     return int(entry["position"]) if request["order"] == "sequential" else 0
 
 
-def rules_of(request: Document, entries: Sequence[Document]) -> list[StageRule]:
+def rules_of(request: StoredRequest, entries: Sequence[SignerDocument]) -> list[StageRule]:
     rules = request.get("stage_rules")
     if rules:
         return ["any" if r == "any" else "all" for r in rules]
@@ -41,7 +42,7 @@ def rules_of(request: Document, entries: Sequence[Document]) -> list[StageRule]:
     return ["all"] * count
 
 
-def stage_complete(rule: str, stage_entries: Sequence[Document]) -> bool:
+def stage_complete(rule: str, stage_entries: Sequence[SignerDocument]) -> bool:
     acting = [e for e in stage_entries if role_of(e) in ACTING and e["status"] != "removed"]
     if not acting:
         return True
@@ -49,7 +50,7 @@ def stage_complete(rule: str, stage_entries: Sequence[Document]) -> bool:
     return bool(done) if rule == "any" else len(done) == len(acting)
 
 
-def open_stage(request: Document, entries: Sequence[Document]) -> int | None:
+def open_stage(request: StoredRequest, entries: Sequence[SignerDocument]) -> int | None:
     """The first incomplete stage; None when every stage is complete."""
     for index, rule in enumerate(rules_of(request, entries)):
         if not stage_complete(rule, [e for e in entries if stage_of(request, e) == index]):
@@ -57,13 +58,13 @@ def open_stage(request: Document, entries: Sequence[Document]) -> int | None:
     return None
 
 
-def your_turn(request: Document, entries: Sequence[Document], entry: Document) -> bool:
+def your_turn(request: StoredRequest, entries: Sequence[SignerDocument], entry: SignerDocument) -> bool:
     if entry["status"] != "pending" or request["status"] != "open" or role_of(entry) not in ACTING:
         return False
     return stage_of(request, entry) == open_stage(request, entries)
 
 
-def delegation_active(entry: Document, now: datetime | None = None) -> bool:
+def delegation_active(entry: SignerDocument, now: datetime | None = None) -> bool:
     if not entry.get("delegate_email"):
         return False
     until = stored_datetime(entry.get("delegate_until"))

@@ -81,7 +81,7 @@ class RouteTimers:
                                                                       delegate=True, reminder=True))
         reminders = [
             self.make_event(events.requested(request, title=title, owner=owner,
-                                             signer=await self.projection.person(e["user_id"]), reminder=True))
+                                             signer=await self.projection.person(str(e["user_id"])), reminder=True))
             for e in due if role_of(e) == "sign"
         ]
         approvers = [e for e in due if role_of(e) == "approve"]

@@ -1,0 +1,90 @@
+"""What notify stores, read back through its repositories from the real database: each field has
+the type its TypedDict declares (``WebhookDocument``, ``WebhookDeliveryDocument``,
+``NotificationDocument``), and the API models read the documents as they come back."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest_asyncio
+from pymongo.asynchronous.database import AsyncDatabase
+
+from docflow_notify.streams.repository import NotificationRepository
+from docflow_notify.streams.schemas import Notification
+from docflow_notify.webhooks.deliveries import DeliveryRepository, WebhookDeliveryDocument
+from docflow_notify.webhooks.repository import WebhookDocument, WebhookRepository
+from docflow_notify.webhooks.schemas import DeliveryRead, WebhookRead
+from docflow_shared.mongo import Document, create_client, stored_datetime, utc_now
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def db(mongo_url: str, run_id: str) -> AsyncIterator[AsyncDatabase[Document]]:
+    client = create_client(mongo_url)
+    database: AsyncDatabase[Document] = client[f"t{run_id}_notifystore_{uuid.uuid4().hex[:6]}"]
+    yield database
+    await client.drop_database(database.name)
+    await client.close()
+
+
+async def test_a_webhook_reads_back_as_stored_and_is_gone_once_deleted(db: AsyncDatabase[Document]) -> None:
+    webhooks = WebhookRepository(db)
+    await webhooks.ensure_indexes()
+    created = utc_now()
+    webhook: WebhookDocument = {
+        "_id": "whk-store", "url": "https://example.org/hook", "event_types": ["document.created"],
+        "scope": "own", "audience": "u1", "owner_id": "u1", "active": True, "description": "",
+        "secret": "whsec_x", "created_at": created, "deleted_at": None,
+    }
+    await webhooks.insert(webhook)
+
+    stored = await webhooks.get("whk-store")
+    assert stored is not None
+    assert isinstance(stored["created_at"], datetime) and stored["created_at"] == created
+    assert stored["event_types"] == ["document.created"] and stored["active"] is True
+    assert [w["_id"] for w in await webhooks.listening(["u1"])] == ["whk-store"]
+
+    updated = await webhooks.update("whk-store", {"description": "renamed"})
+    assert updated is not None and updated["description"] == "renamed"
+    read = WebhookRead.from_document(updated)
+    assert read.created_at == created and read.updated_at is not None  # ``$set``: read with stored_datetime
+
+    assert await webhooks.delete("whk-store")
+    assert await webhooks.get("whk-store") is None
+    assert await webhooks.listening(["u1"]) == []
+    assert await webhooks.count_for("u1") == 0
+
+
+async def test_a_delivery_reads_back_as_stored(db: AsyncDatabase[Document]) -> None:
+    deliveries = DeliveryRepository(db)
+    await deliveries.ensure_indexes()
+    created = utc_now()
+    delivery: WebhookDeliveryDocument = {
+        "_id": "whd-store", "webhook_id": "whk1", "owner_id": "u1", "event_id": "e1",
+        "event_type": "document.created", "body": "{}", "status": "sending", "attempts": 1,
+        "next_attempt_at": 1.5, "give_up_at": 2.5, "created_at": created, "traceparent": None,
+    }
+    assert await deliveries.insert(delivery)
+
+    stored = await deliveries.get("whd-store")
+    assert stored is not None
+    assert isinstance(stored["created_at"], datetime) and stored["created_at"] == created
+    assert isinstance(stored["next_attempt_at"], float) and stored["next_attempt_at"] == 1.5
+    assert isinstance(stored["attempts"], int)
+    assert DeliveryRead.from_document(stored).created_at == created
+
+
+async def test_a_notification_reads_back_as_stored(db: AsyncDatabase[Document]) -> None:
+    notifications = NotificationRepository(db, keep_seconds=3600)
+    await notifications.ensure_indexes()
+    at = datetime.now(UTC)
+    await notifications.store(event_id="e-store", event_type="document.created", at=at, user_id="u1",
+                              links={"document": "/documents/d1"})
+
+    [stored] = await notifications.recent("u1", seconds=60)
+    assert isinstance(stored["at"], float)
+    assert isinstance(stored["stored_at"], datetime)
+    assert stored_datetime(stored["time"]) == at
+    assert stored["links"] == {"document": "/documents/d1"}
+    assert Notification.from_document(stored).time == at
