@@ -82,6 +82,11 @@ def event_clock(at: datetime) -> int:
     return int(at.timestamp() * 1_000_000)
 
 
+# A time ``$set`` wrote: a BSON date on MongoDB, ISO text here (the test named below); readers
+# go through ``stored_datetime``. Times that queries compare are inserted or replaced whole.
+SetTime = datetime | str
+
+
 def stored_datetime(value: object) -> datetime | None:
     """A stored time as an aware UTC datetime: a BSON date, ISO text (older documents, and dates
     ``$set`` on the embedded server) or epoch seconds (older documents); None when absent or

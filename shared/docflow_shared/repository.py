@@ -32,12 +32,6 @@ from docflow_shared.outbox import REV, Outbox, Whole, read_many, read_one
 
 D = TypeVar("D", bound=Mapping[str, Any])
 
-# A time written by an update operator (``$set``): a BSON date on MongoDB, ISO text on the
-# embedded server (``docflow_shared.mongo``). Declared so, a reader must go through
-# ``stored_datetime``; a time that queries compare is a ``datetime`` written by insert or
-# replacement only.
-SetTime = datetime | str
-
 
 class Stored(TypedDict, total=False):
     """What every document of a collection with an outbox carries besides its own fields."""

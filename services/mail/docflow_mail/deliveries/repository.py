@@ -16,10 +16,10 @@ from docflow_mail.deliveries.schemas import OPEN_STATUSES, DeliveryStatus
 from docflow_shared.batching import GroupCommit
 from docflow_shared.errors import Conflict
 from docflow_shared.events import Event
-from docflow_shared.mongo import Document, migrate_times, utc_now
+from docflow_shared.mongo import Document, SetTime, migrate_times, utc_now
 from docflow_shared.outbox import Outbox, Whole, inserted, outbox_fields, read_one, retry_stale
 from docflow_shared.pagination import NEWEST_FIRST
-from docflow_shared.repository import Repository, SetTime, Stored
+from docflow_shared.repository import Repository, Stored
 
 DUPLICATE_KEY = 11000
 # raised for one document while the batch is encoded, before anything is sent to the server

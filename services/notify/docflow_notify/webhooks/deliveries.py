@@ -14,9 +14,9 @@ from pymongo.errors import BulkWriteError, OperationFailure
 
 from docflow_notify.webhooks.schemas import OPEN_STATUSES, DeliveryStatus
 from docflow_shared.batching import GroupCommit
-from docflow_shared.mongo import Document
+from docflow_shared.mongo import Document, SetTime
 from docflow_shared.pagination import NEWEST_FIRST
-from docflow_shared.repository import Collection, SetTime
+from docflow_shared.repository import Collection
 
 COLLECTION = "webhook_deliveries"
 OPEN = [status.value for status in OPEN_STATUSES]

@@ -9,9 +9,9 @@ from typing import Any, TypedDict
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
-from docflow_shared.mongo import Document
+from docflow_shared.mongo import Document, SetTime
 from docflow_shared.pagination import NEWEST_FIRST
-from docflow_shared.repository import Collection, SetTime
+from docflow_shared.repository import Collection
 
 COLLECTION = "webhooks"
 # the audience of an admin's webhook for every document

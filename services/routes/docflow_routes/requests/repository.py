@@ -13,10 +13,10 @@ from pymongo.errors import DuplicateKeyError
 from docflow_shared.errors import Conflict
 from docflow_shared.events import Event
 from docflow_shared.faults import crash_point
-from docflow_shared.mongo import Document
+from docflow_shared.mongo import Document, SetTime
 from docflow_shared.outbox import Outbox, Whole, read_many, read_one
 from docflow_shared.pagination import NEWEST_FIRST
-from docflow_shared.repository import Collection, Repository, SetTime, Stored
+from docflow_shared.repository import Collection, Repository, Stored
 
 REQUESTS, SIGNERS = "signature_requests", "request_signers"
 ACTIVE_SIGNER = ("pending", "signed", "approved")
