@@ -12,12 +12,9 @@ the flags it filters on.
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import pytest_asyncio
 from gridfs import AsyncGridFSBucket
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
@@ -27,7 +24,6 @@ from docflow_shared.mongo import (
     NOT_DELETED,
     Document,
     count_in_window,
-    create_client,
     drop_unique_index,
     ensure_expiry,
     ensure_index,
@@ -37,15 +33,6 @@ from docflow_shared.mongo import (
     update_first,
     utc_now,
 )
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def db(mongo_url: str, run_id: str) -> AsyncIterator[AsyncDatabase[Document]]:
-    client = create_client(mongo_url)
-    database = client[f"t{run_id}_compat_{uuid.uuid4().hex[:6]}"]
-    yield database
-    await client.drop_database(database.name)
-    await client.close()
 
 
 class TestIndexes:

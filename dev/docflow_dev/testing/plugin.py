@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
+from pymongo.asynchronous.database import AsyncDatabase
 
 from docflow_dev.devstack import Stack, free_port
 from docflow_dev.testing.events import EventTap
@@ -24,6 +25,7 @@ from docflow_dev.testing.issuer import LocalIssuer
 from docflow_dev.testing.servers import delete_broker_namespace, mongodb_server, rabbitmq_server
 from docflow_dev.testing.smtp import SmtpSink
 from docflow_shared import broker_users
+from docflow_shared.mongo import Document, create_client
 from docflow_shared.sealed import SecretSealer, new_key_spec, parse_keys
 
 TESTS_VIA = "DOCFLOW_TESTS_VIA"
@@ -47,6 +49,16 @@ def run_id() -> str:
 def mongo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with mongodb_server(tmp_path_factory.mktemp("mongo")) as url:
         yield url
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def db(mongo_url: str, run_id: str) -> AsyncIterator[AsyncDatabase[Document]]:
+    """A fresh database per test on the session's server, dropped afterwards."""
+    client = create_client(mongo_url)
+    database: AsyncDatabase[Document] = client[f"t{run_id}_{uuid.uuid4().hex[:8]}"]
+    yield database
+    await client.drop_database(database.name)
+    await client.close()
 
 
 @pytest.fixture(scope="session")

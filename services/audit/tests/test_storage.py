@@ -3,11 +3,8 @@ the type its TypedDict declares (``AuditRecordDocument``, ``HeadDocument``, ``Pa
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime
 
-import pytest_asyncio
 from pymongo.asynchronous.database import AsyncDatabase
 
 from docflow_audit.access.repository import AccessRepository
@@ -19,16 +16,7 @@ from docflow_audit.trail.service import TrailService
 from docflow_shared.events import Client, new_event
 from docflow_shared.events.catalogue import DocumentViewed
 from docflow_shared.events.producers import producer_of
-from docflow_shared.mongo import Document, create_client
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def db(mongo_url: str, run_id: str) -> AsyncIterator[AsyncDatabase[Document]]:
-    client = create_client(mongo_url)
-    database: AsyncDatabase[Document] = client[f"t{run_id}_auditstore_{uuid.uuid4().hex[:6]}"]
-    yield database
-    await client.drop_database(database.name)
-    await client.close()
+from docflow_shared.mongo import Document
 
 
 async def test_a_record_reads_back_as_stored(db: AsyncDatabase[Document]) -> None:

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest_asyncio
 from pymongo.asynchronous.database import AsyncDatabase
 
 from docflow_documents.users.repository import UserRepository
-from docflow_shared.mongo import Document, create_client, event_clock
+from docflow_shared.mongo import Document, event_clock
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def users(mongo_url: str, run_id: str) -> AsyncIterator[UserRepository]:
-    client = create_client(mongo_url)
-    database: AsyncDatabase[Document] = client[f"t{run_id}_userclock_{uuid.uuid4().hex[:6]}"]
-    yield UserRepository(database)
-    await client.drop_database(database.name)
-    await client.close()
+async def users(db: AsyncDatabase[Document]) -> UserRepository:
+    return UserRepository(db)
 
 
 async def test_events_within_one_millisecond_still_order(users: UserRepository) -> None:

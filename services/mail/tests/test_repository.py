@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,19 +11,15 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from docflow_mail.deliveries.repository import DeliveryRepository
 from docflow_mail.deliveries.schemas import DeliveryRead
-from docflow_shared.mongo import Document, create_client, utc_now
+from docflow_shared.mongo import Document, utc_now
 from docflow_shared.outbox import Outbox
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def repository(mongo_url: str, run_id: str) -> AsyncIterator[DeliveryRepository]:
-    client = create_client(mongo_url)
-    database: AsyncDatabase[Document] = client[f"t{run_id}_mailrepo_{uuid.uuid4().hex[:6]}"]
-    repo = DeliveryRepository(database, Outbox())
+async def repository(db: AsyncDatabase[Document]) -> DeliveryRepository:
+    repo = DeliveryRepository(db, Outbox())
     await repo.ensure_indexes()
-    yield repo
-    await client.drop_database(database.name)
-    await client.close()
+    return repo
 
 
 def delivery(delivery_id: str, event_id: str, recipient: str) -> dict[str, Any]:

@@ -4,11 +4,8 @@ the type its TypedDict declares (``WebhookDocument``, ``WebhookDeliveryDocument`
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import pytest_asyncio
 from pymongo.asynchronous.database import AsyncDatabase
 
 from docflow_notify.streams.repository import NotificationRepository
@@ -16,16 +13,7 @@ from docflow_notify.streams.schemas import Notification
 from docflow_notify.webhooks.deliveries import DeliveryRepository, WebhookDeliveryDocument
 from docflow_notify.webhooks.repository import WebhookDocument, WebhookRepository
 from docflow_notify.webhooks.schemas import DeliveryRead, WebhookRead
-from docflow_shared.mongo import Document, create_client, stored_datetime, utc_now
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def db(mongo_url: str, run_id: str) -> AsyncIterator[AsyncDatabase[Document]]:
-    client = create_client(mongo_url)
-    database: AsyncDatabase[Document] = client[f"t{run_id}_notifystore_{uuid.uuid4().hex[:6]}"]
-    yield database
-    await client.drop_database(database.name)
-    await client.close()
+from docflow_shared.mongo import Document, stored_datetime, utc_now
 
 
 async def test_a_webhook_reads_back_as_stored_and_is_gone_once_deleted(db: AsyncDatabase[Document]) -> None:

@@ -5,28 +5,16 @@ times a ``$set`` writes are ``SetTime`` and read with ``stored_datetime`` (docs/
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
-import pytest_asyncio
 from pymongo.asynchronous.database import AsyncDatabase
 
 from docflow_routes.deputies.repository import DeputyRepository
 from docflow_routes.external.repository import ExternalRepository
 from docflow_routes.projection.repository import ProjectionRepository
 from docflow_routes.requests.repository import SignatureRequestDocument, SignatureRequestRepository, SignerDocument
-from docflow_shared.mongo import Document, create_client, stored_datetime, utc_now
+from docflow_shared.mongo import Document, stored_datetime, utc_now
 from docflow_shared.outbox import Outbox
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def db(mongo_url: str, run_id: str) -> AsyncIterator[AsyncDatabase[Document]]:
-    client = create_client(mongo_url)
-    database: AsyncDatabase[Document] = client[f"t{run_id}_routesstore_{uuid.uuid4().hex[:6]}"]
-    yield database
-    await client.drop_database(database.name)
-    await client.close()
 
 
 def a_request(request_id: str, now: datetime) -> SignatureRequestDocument:
