@@ -16,18 +16,24 @@ from docflow_shared.mongo import Document, event_clock, update_first
 USERS, DOCUMENTS, FILES, GRANTS = "users", "documents", "files", "grants"
 
 
-class UserEntry(TypedDict, total=False):
-    """A user from ``user.*`` events; a deleted one is a tombstone (``deleted: true``)."""
+class ProjectedUser(TypedDict, total=False):
+    """What every service's projection of ``user.*`` events keeps of a user (documents' own
+    directory too); a deleted one is a tombstone (``deleted: true``)."""
 
     _id: str
     email: str
-    email_key: str
     full_name: str
     locale: str
-    verified_email_key: str | None
     deleted: bool
     event_us: int  # the profile's newer-wins clock (``event_clock``: a counter, not a time)
     address_us: int  # the proven address's own clock
+
+
+class UserEntry(ProjectedUser, total=False):
+    """A user of signing's and routes' projection, found by address key."""
+
+    email_key: str
+    verified_email_key: str | None
 
 
 class DocumentEntry(TypedDict, total=False):

@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from docflow_shared.mongo import update_first
+from docflow_shared.projection.repository import ProjectedUser
 
 Doc = dict[str, Any]
 
 
-class UserDocument(TypedDict, total=False):
-    """A user as documents knows them, from ``user.*`` events; a deleted one is a tombstone."""
+class UserDocument(ProjectedUser, total=False):
+    """A user as documents knows them: the address as it was proven, for the share directory."""
 
-    _id: str
-    email: str
-    full_name: str
-    locale: str
     verified_email: str | None
-    deleted: bool
-    event_us: int  # the profile's newer-wins clock (``event_clock``: a counter, not a time)
-    address_us: int  # the proven address's own clock
 
 
 class UserRepository:
