@@ -149,7 +149,8 @@ async def test_scenario_1_approve_delegate_sign_outsider_cc(client, events, acco
     await mail(smtp_sink, deputy["email"], "delegates")
     signature = openssl_sign(content, *deputy_key.write(tmp_path / "deputy", "deputy"), tmp_path)
     signed = await until_status(lambda: client.post(
-        f"{API}/documents/{doc_id}/files/{file_id}/signatures", headers=deputy["headers"],
+        f"{API}/documents/{doc_id}/files/{file_id}/signatures",
+        headers={**deputy["headers"], "User-Agent": "deputy/1.0"},
         files={"signature": ("d.p7s", signature, "application/pkcs7-signature")}), 201, "the deputy's signature")
     assert signed.json()["on_behalf_of"] == director["id"]
 
@@ -175,7 +176,7 @@ async def test_scenario_1_approve_delegate_sign_outsider_cc(client, events, acco
     assert registered.status_code == 201, registered.text
     cms = openssl_sign(content, partner_cert, partner_private, tmp_path)
     outsider_signed = await until_status(lambda: client.post(
-        f"{API}/external/session/files/{file_id}/signatures", headers=headers,
+        f"{API}/external/session/files/{file_id}/signatures", headers={**headers, "User-Agent": "partner/2.0"},
         files={"signature": ("p.p7s", cms, "application/pkcs7-signature")}), 201, "the counterparty's signature")
     assert outsider_signed.json()["request_id"] == request["id"]
 
@@ -203,6 +204,9 @@ async def test_scenario_1_approve_delegate_sign_outsider_cc(client, events, acco
     assert for_director["on_behalf_of"]["user_id"] == director["id"]
     outsider = next(r for r in signatures if r["actor"]["email"] == counterparty)
     assert outsider["on_behalf_of"] is None
+    # each signature records where its upload came from, as every other action does
+    assert (for_director["client"]["user_agent"], outsider["client"]["user_agent"]) == ("deputy/1.0", "partner/2.0")
+    assert for_director["client"]["ip"] == outsider["client"]["ip"] == "127.0.0.1"
     assert any(r["action"] == "completed" for r in records)
     verified = verify_audit_export(export)
     assert verified.returncode == 0, verified.stderr

@@ -8,7 +8,7 @@ from typing import Literal
 
 from docflow_shared.events.envelope import EventPayload
 from docflow_shared.events.facts import RouteFacts
-from docflow_shared.events.person import Person
+from docflow_shared.events.person import Client, Person
 
 
 class SignatureFileDigestsRequested(EventPayload):
@@ -53,7 +53,8 @@ class DocumentSigned(EventPayload):
     ``signer_role`` and ``sign_right`` are set for a Kazakh (NCA RK) certificate: the holder's role
     from its extended key usage, and whether it may sign for its organisation (null for a person),
     so that a route can require the right to sign.
-    ``on_behalf_of`` (added): the route participant a delegate signed for."""
+    ``on_behalf_of`` (added): the route participant a delegate signed for. ``client`` (added):
+    where the upload came from (ip, user agent, request id), for the audit trail."""
 
     TYPE = "document.signed"
     document_id: str
@@ -72,6 +73,7 @@ class DocumentSigned(EventPayload):
     time_basis: Literal["received", "timestamp"] | None = None
     signer_role: str | None = None
     sign_right: bool | None = None
+    client: Client = Client()
 
 
 class DocumentCompleted(EventPayload):

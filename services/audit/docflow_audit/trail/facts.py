@@ -171,7 +171,7 @@ def signed(event: Event) -> Fact:
     p = event.payload(catalogue.DocumentSigned)
     # ``on_behalf_of``: a delegate signed for a route participant (read by name: routes adds it)
     return Fact(p.document_id, p.owner.user_id, "signed", actor(p.signer), someone(event.data.get("on_behalf_of")),
-                client=client(event),
+                client=client(event, p.client),
                 details={"file_id": p.file_id, "signature_id": p.signature_id, "request_id": p.request_id,
                          "signed_at": p.signed_at.isoformat(), "time_basis": p.time_basis},
                 access=(AccessChange("signer", p.signer.user_id),))

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, status
 
+from docflow_shared.web import RequestClient
 from docflow_signing.certificates.router import CERTIFICATE, CertificateUpload, KeyChallenge, KeyProof
 from docflow_signing.certificates.schemas import CertificateRead, KeyChallengeRead
 from docflow_signing.dependencies import Ctx
@@ -43,6 +44,7 @@ async def register_certificate(session: Session, ctx: Ctx, data: CertificateUplo
 @router.post("/files/{file_id}/signatures", status_code=status.HTTP_201_CREATED, response_model=SignatureRead,
              openapi_extra=SIGNATURE.openapi_extra,
              summary="Upload your detached CMS signature of a file of the request")
-async def sign_file(file_id: str, session: Session, ctx: Ctx, data: SignatureUpload) -> SignatureRead:
+async def sign_file(file_id: str, session: Session, ctx: Ctx, data: SignatureUpload,
+                    client: RequestClient) -> SignatureRead:
     return await ctx.signatures.sign(user_id=session.signer_id, document_id=session.document_id, file_id=file_id,
-                                     data=data)
+                                     data=data, client=client)

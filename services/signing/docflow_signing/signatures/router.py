@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from docflow_shared.openapi import created_links, link
 from docflow_shared.pagination import Page
-from docflow_shared.web import CurrentUser
+from docflow_shared.web import CurrentUser, RequestClient
 from docflow_signing.dependencies import BlobUpload, Ctx, Cursor, Limit
 from docflow_signing.openapi import VERIFY_BODY
 from docflow_signing.signatures.schemas import SignatureRead, VerifyResult
@@ -34,9 +34,9 @@ SignatureUpload = Annotated[bytes, Depends(SIGNATURE.read)]
                            "/api/v1/documents/{document_id}/signatures/{signature_id}",
                            document_id="$response.body#/document_id", signature_id="$response.body#/id")))
 async def sign_file(document_id: str, file_id: str, user: CurrentUser, ctx: Ctx,
-                    data: SignatureUpload) -> SignatureRead:
+                    data: SignatureUpload, client: RequestClient) -> SignatureRead:
     return await ctx.signatures.sign(user_id=user.user_id, document_id=document_id, file_id=file_id,
-                                     data=data)
+                                     data=data, client=client)
 
 
 @documents_router.get("/{document_id}/signatures", response_model=Page[SignatureRead],

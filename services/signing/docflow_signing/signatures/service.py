@@ -11,7 +11,7 @@ from fastapi import Request
 from starlette.datastructures import UploadFile
 
 from docflow_shared.errors import Forbidden, NotFound, PayloadTooLarge, Unprocessable
-from docflow_shared.events import Event, EventPayload
+from docflow_shared.events import Client, Event, EventPayload
 from docflow_shared.ids import new_id
 from docflow_shared.mongo import Document
 from docflow_shared.pagination import NEWEST_FIRST, Page
@@ -66,8 +66,10 @@ class SignatureService:
     crls: CrlArchive | None = None
     archive: ArchiveStamper | None = None
 
-    async def sign(self, *, user_id: str, document_id: str, file_id: str, data: bytes) -> SignatureRead:
-        """Verify and store the caller's detached signature of a file; publishes document.signed."""
+    async def sign(self, *, user_id: str, document_id: str, file_id: str, data: bytes,
+                   client: Client | None = None) -> SignatureRead:
+        """Verify and store the caller's detached signature of a file; publishes document.signed
+        (with ``client``, where the upload came from, for the audit trail)."""
         received_at = now_utc()
         access = await self.routes.visible_document(document_id, user_id)
         file = await self.projection.file(document_id, file_id)
@@ -116,7 +118,7 @@ class SignatureService:
             document_id=document_id, file_id=file_id, signature_id=signature_id, title=access.title,
             signer=await self.projection.person(user_id), owner=await self.projection.person(access.owner_id),
             times=times, request_id=request_id, kz_signer=report.kz_signer,
-            on_behalf_of=await self.projection.person(on_behalf_of) if on_behalf_of else None,
+            on_behalf_of=await self.projection.person(on_behalf_of) if on_behalf_of else None, client=client,
         )
         await self.repository.insert(doc, [self.make_event(signed)])
         return SignatureRead.of(doc)
