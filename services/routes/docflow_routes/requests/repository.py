@@ -135,10 +135,6 @@ class SignatureRequestRepository(Repository[SignatureRequestDocument]):
         return await super().update(current, changes, events, unset=unset,
                                     purge_when_published=purge_when_published)
 
-    async def get(self, document_id: str) -> Whole | None:
-        """The request with this id, whole (requests are never soft-deleted)."""
-        return await read_one(self.requests, {"_id": document_id})
-
     async def open_for_document(self, document_id: str) -> Whole | None:
         return await read_one(self.requests, {"document_id": document_id, "status": "open"})
 
