@@ -62,10 +62,12 @@ class ExternalRepository:
     async def insert_link(self, link: ExternalLinkDocument) -> None:
         await self.links.insert_one(link)
 
-    async def supersede(self, link_id: str, *, entry_id: str, delegate: bool) -> None:
-        """The person's earlier unused links for the entry stop working: ``link_id`` replaces them."""
+    async def supersede(self, link_id: str, *, request_id: str, entry_id: str, delegate: bool) -> None:
+        """The person's earlier unused links for the entry stop working: ``link_id`` replaces them
+        (found through the request's index)."""
         await self.links.update_many(
-            {"entry_id": entry_id, "delegate": delegate, "state": "new", "_id": {"$ne": link_id}},
+            {"request_id": request_id, "entry_id": entry_id, "delegate": delegate, "state": "new",
+             "_id": {"$ne": link_id}},
             {"$set": {"state": "superseded", "superseded_by": link_id}},
         )
 

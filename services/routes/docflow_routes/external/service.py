@@ -73,7 +73,7 @@ class ExternalService:
             "delegate": delegate, "state": "new", "expires_us": us(expires_at), "code_sends": 0,
             "last_code_us": 0, "failures": 0, "created_at": now,
         })
-        await self.repository.supersede(link_id, entry_id=entry["_id"], delegate=delegate)
+        await self.repository.supersede(link_id, request_id=request["_id"], entry_id=entry["_id"], delegate=delegate)
         link = f"{self.settings.public_base_url.rstrip('/')}{self.settings.external_link_path}{token}"
         sealed = self.sealer.seal({"link": link}, context=secret_context(RouteExternalInvited.TYPE, link_id))
         return self.make_event(RouteExternalInvited(

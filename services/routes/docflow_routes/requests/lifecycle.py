@@ -19,7 +19,15 @@ from docflow_routes.requests.repository import (
     SignerDocument,
     StoredRequest,
 )
-from docflow_routes.requests.stages import DONE, open_stage, role_of, rules_of, stage_of, your_turn
+from docflow_routes.requests.stages import (
+    DONE,
+    delegation_active,
+    open_stage,
+    role_of,
+    rules_of,
+    stage_of,
+    your_turn,
+)
 from docflow_shared.events import Event, EventPayload, Person
 from docflow_shared.events.catalogue import DocumentSigned
 from docflow_shared.mongo import Document
@@ -48,11 +56,8 @@ class RequestLifecycle:
         the request in between; what the participant did is announced all the same."""
 
         async def attempt() -> None:
-            request = await self.repository.get(request_id)
+            request = await self._still_open(request_id, announce)
             if request is None:
-                return
-            if request["status"] != "open":
-                await self._announce_late(request, announce)
                 return
             entries = await self.repository.signers_of(request_id)
             for entry in entries:
@@ -139,36 +144,47 @@ class RequestLifecycle:
         for entry in in_stage:
             if entry["status"] != "pending":
                 continue
-            if entry["user_id"] is None:  # no account has the address: a link if it may take part so
-                if entry.get("external"):
-                    opened.append(await self.external.invite(request, entry, title=title, owner=owner))
-            elif role_of(entry) == "sign":
+            if entry["user_id"] is not None and role_of(entry) == "sign":
                 opened.append(self.make_event(events.requested(request, title=title, owner=owner,
                                                                signer=people[entry["_id"]])))
-            if entry.get("delegate_email") and not entry.get("delegate_user_id"):
-                opened.append(await self.external.invite(request, entry, title=title, owner=owner, delegate=True))
+            opened += await self.links(request, entry, title=title, owner=owner)
         return opened
+
+    async def links(self, request: StoredRequest, entry: SignerDocument, *, title: str, owner: Person,
+                    reminder: bool = False) -> list[Event]:
+        """Fresh links for the people outside DocFlow an entry has: its participant while no account
+        has proven the address (when the entry lets them take part so), and the delegate of an
+        active delegation to an address; when a stage opens, and again with each reminder."""
+        links = []
+        if entry["user_id"] is None and entry.get("external"):
+            links.append(await self.external.invite(request, entry, title=title, owner=owner, reminder=reminder))
+        if not entry.get("delegate_user_id") and delegation_active(entry):
+            links.append(await self.external.invite(request, entry, title=title, owner=owner, delegate=True,
+                                                    reminder=reminder))
+        return links
 
     async def decline(self, request_id: str, declined: Event) -> None:
         """A participant declined: the route stops, and documents releases the document."""
 
         async def attempt() -> None:
-            request = await self.repository.get(request_id)
+            request = await self._still_open(request_id, [declined])
             if request is None:
-                return
-            if request["status"] != "open":
-                await self._announce_late(request, [declined])
                 return
             entries = await self.repository.signers_of(request_id)
             await self._close(request, "declined", "declined", entries, [declined])
 
         await retry_stale(attempt)
 
-    async def _announce_late(self, request: Whole, announce: Sequence[Event]) -> None:
-        """Events of an action stored on its entry while the request closed: the request's outbox
-        carries them, and nothing else of the closed request changes."""
-        if announce:
-            await self.repository.update(request, {}, announce)
+    async def _still_open(self, request_id: str, announce: Sequence[Event]) -> Whole | None:
+        """The request while it is open. Once closed (another settle got there first) the events of
+        the action already stored on its entry still go into its outbox, nothing else of it
+        changes, and None comes back."""
+        request = await self.repository.get(request_id)
+        if request is not None and request["status"] != "open":
+            if announce:
+                await self.repository.update(request, {}, announce)
+            return None
+        return request
 
     async def person_of(self, entry: SignerDocument) -> Person:
         return await self._person(entry)

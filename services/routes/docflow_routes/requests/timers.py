@@ -13,7 +13,7 @@ from docflow_routes.projection.repository import ProjectionRepository
 from docflow_routes.requests import events
 from docflow_routes.requests.lifecycle import RequestLifecycle, title_of
 from docflow_routes.requests.repository import SignatureRequestRepository
-from docflow_routes.requests.stages import delegation_active, role_of, rules_of, stage_of, your_turn
+from docflow_routes.requests.stages import role_of, rules_of, stage_of, your_turn
 from docflow_shared.events import Event
 from docflow_shared.outbox import StaleDocument, Whole
 
@@ -65,20 +65,14 @@ class RouteTimers:
         delegates of an active delegation) through ``route.external_invited`` with a fresh link
         (all with ``reminder``); at most ``reminder_limit`` times per stage, then no more."""
         entries = await self.repository.signers_of(request["_id"])
-        waiting = [e for e in entries if e["status"] == "pending" and role_of(e) in ("sign", "approve")
-                   and your_turn(request, entries, e)]
+        waiting = [e for e in entries if your_turn(request, entries, e)]
         due = [e for e in waiting if e["user_id"] is not None]
         document = await self.projection.document(request["document_id"])
         title = title_of(document)
         owner = await self.projection.person(request["owner_id"])
         outsiders: list[Event] = []
         for entry in waiting:
-            if entry["user_id"] is None and entry.get("external"):
-                outsiders.append(await self.lifecycle.external.invite(request, entry, title=title, owner=owner,
-                                                                      reminder=True))
-            if entry.get("delegate_email") and not entry.get("delegate_user_id") and delegation_active(entry, now):
-                outsiders.append(await self.lifecycle.external.invite(request, entry, title=title, owner=owner,
-                                                                      delegate=True, reminder=True))
+            outsiders += await self.lifecycle.links(request, entry, title=title, owner=owner, reminder=True)
         reminders = [
             self.make_event(events.requested(request, title=title, owner=owner,
                                              signer=await self.projection.person(str(e["user_id"])), reminder=True))
