@@ -7,13 +7,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest_asyncio
 from pymongo import AsyncMongoClient, monitoring
 
 from docflow_notify.webhooks.deliveries import DeliveryRepository
-from docflow_shared.mongo import Document
+from docflow_shared.mongo import Document, utc_now
+from docflow_shared.outbox import Whole
 
 
 class Commands(monitoring.CommandListener):
@@ -49,10 +49,12 @@ async def repository(mongo_url: str, run_id: str, commands: Commands) -> AsyncIt
     await client.close()
 
 
-def delivery(delivery_id: str, event_id: str, webhook_id: str = "whk1", attempts: int = 1) -> dict[str, Any]:
-    return {"_id": delivery_id, "webhook_id": webhook_id, "owner_id": "u1", "event_id": event_id,
-            "event_type": "document.created", "body": "{}", "status": "sending", "attempts": attempts,
-            "next_attempt_at": 0.0, "give_up_at": 0.0}
+def delivery(delivery_id: str, event_id: str, webhook_id: str = "whk1", attempts: int = 1) -> Whole:
+    at = utc_now()
+    return DeliveryRepository.as_inserted({
+        "_id": delivery_id, "webhook_id": webhook_id, "owner_id": "u1", "event_id": event_id,
+        "event_type": "document.created", "body": "{}", "status": "sending", "attempts": attempts,
+        "next_attempt_at": at, "give_up_at": at})
 
 
 class TestInsert:
@@ -87,7 +89,9 @@ class TestRecord:
         await asyncio.gather(*(repository.insert(delivery(f"r{i}", f"e-r{i}")) for i in range(20)))
         claimed = [await repository.get(f"r{i}") for i in range(20)]
         # r1's claim lapsed and another sender took it (attempt 2) before this one's outcome came
-        await repository.collection.update_one({"_id": "r1"}, {"$set": {"attempts": 2}})
+        r1 = await repository.get("r1")
+        assert r1 is not None
+        await repository.update(r1, {"attempts": 2})
         commands.sent.clear()
         await asyncio.gather(*(repository.record(doc, {"status": "delivered", "last_status_code": 204})
                                for doc in claimed if doc))

@@ -4,7 +4,7 @@ the type its TypedDict declares (``WebhookDocument``, ``WebhookDeliveryDocument`
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -51,14 +51,15 @@ async def test_a_delivery_reads_back_as_stored(db: AsyncDatabase[Document]) -> N
     delivery: WebhookDeliveryDocument = {
         "_id": "whd-store", "webhook_id": "whk1", "owner_id": "u1", "event_id": "e1",
         "event_type": "document.created", "body": "{}", "status": "sending", "attempts": 1,
-        "next_attempt_at": 1.5, "give_up_at": 2.5, "created_at": created, "traceparent": None,
+        "next_attempt_at": created, "give_up_at": created + timedelta(hours=24), "created_at": created,
+        "traceparent": None,
     }
-    assert await deliveries.insert(delivery)
+    assert await deliveries.insert(deliveries.as_inserted(delivery))
 
     stored = await deliveries.get("whd-store")
     assert stored is not None
     assert isinstance(stored["created_at"], datetime) and stored["created_at"] == created
-    assert isinstance(stored["next_attempt_at"], float) and stored["next_attempt_at"] == 1.5
+    assert isinstance(stored["next_attempt_at"], datetime) and stored["next_attempt_at"] == created
     assert isinstance(stored["attempts"], int)
     assert DeliveryRead.from_document(stored).created_at == created
 
@@ -71,8 +72,31 @@ async def test_a_notification_reads_back_as_stored(db: AsyncDatabase[Document]) 
                               links={"document": "/documents/d1"})
 
     [stored] = await notifications.recent("u1", seconds=60)
-    assert isinstance(stored["at"], float)
+    assert isinstance(stored["at"], datetime) and abs(stored["at"] - at) < timedelta(milliseconds=1)
     assert isinstance(stored["stored_at"], datetime)
     assert stored_datetime(stored["time"]) == at
     assert stored["links"] == {"document": "/documents/d1"}
     assert Notification.from_document(stored).time == at
+
+
+async def test_times_once_stored_as_epoch_seconds_become_dates_at_start(db: AsyncDatabase[Document]) -> None:
+    """Deliveries and notifications stored before notify kept BSON dates are rewritten once, so
+    the send loop and replays still find them."""
+    due = utc_now() - timedelta(seconds=5)
+    await db["webhook_deliveries"].insert_one({
+        "_id": "whd-old", "webhook_id": "whk1", "owner_id": "u1", "event_id": "e-old",
+        "event_type": "document.created", "body": "{}", "status": "retrying", "attempts": 1,
+        "next_attempt_at": due.timestamp(), "give_up_at": due.timestamp() + 3600, "created_at": due})
+    await db["notifications"].insert_one({
+        "_id": "e-old:u1", "event_id": "e-old", "type": "document.created", "at": due.timestamp(),
+        "time": due.isoformat(), "user_id": "u1", "links": {}, "stored_at": due})
+
+    deliveries = DeliveryRepository(db)
+    await deliveries.ensure_indexes()
+    notifications = NotificationRepository(db, keep_seconds=3600)
+    await notifications.ensure_indexes()
+
+    assert await deliveries.due_ids(limit=10) == ["whd-old"]
+    claimed = await deliveries.claim("whd-old", claim_seconds=60)
+    assert claimed is not None and claimed["give_up_at"] == due + timedelta(seconds=3600)
+    assert [doc["event_id"] for doc in await notifications.recent("u1", seconds=60)] == ["e-old"]

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from bson.errors import InvalidDocument
-from pymongo import ASCENDING, IndexModel, ReplaceOne
+from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, OperationFailure
 
 from docflow_mail.deliveries.schemas import OPEN_STATUSES, DeliveryStatus
 from docflow_shared.batching import GroupCommit
@@ -19,11 +16,7 @@ from docflow_shared.events import Event
 from docflow_shared.mongo import Document, SetTime, migrate_times, utc_now
 from docflow_shared.outbox import Outbox, Whole, inserted, outbox_fields, read_one, retry_stale
 from docflow_shared.pagination import NEWEST_FIRST
-from docflow_shared.repository import Repository, Stored
-
-DUPLICATE_KEY = 11000
-# raised for one document while the batch is encoded, before anything is sent to the server
-ENCODING_ERRORS: tuple[type[Exception], ...] = (InvalidDocument,)
+from docflow_shared.repository import ENCODING_ERRORS, Repository, Stored
 
 COLLECTION = "deliveries"
 
@@ -65,9 +58,9 @@ class DeliveryRepository(Repository[DeliveryDocument]):
     def __init__(self, db: AsyncDatabase[Document], outbox: Outbox) -> None:
         super().__init__(db[COLLECTION], outbox)
         self._inserts: GroupCommit[Mapping[str, Any], bool] = GroupCommit(
-            self._insert_many, own_errors=ENCODING_ERRORS, name="mail-inserts")
+            self.insert_each, own_errors=ENCODING_ERRORS, name="mail-inserts")
         self._replacements: GroupCommit[tuple[dict[str, Any], dict[str, Any]], bool] = GroupCommit(
-            self._replace_many, own_errors=ENCODING_ERRORS, name="mail-outcomes")
+            self.replace_each, own_errors=ENCODING_ERRORS, name="mail-outcomes")
 
     async def ensure_indexes(self) -> None:
         await migrate_times(self.collection, SCHEDULE)
@@ -87,21 +80,6 @@ class DeliveryRepository(Repository[DeliveryDocument]):
     def as_inserted(doc: Mapping[str, Any]) -> Whole:
         """The delivery as ``insert`` stores it, to send right after storing it."""
         return inserted({**doc, **outbox_fields()})
-
-    async def _insert_many(self, docs: Sequence[Mapping[str, Any]]) -> list[bool | BaseException]:
-        """One unordered insert for deliveries stored at the same time; a duplicate is False."""
-        try:
-            await self.collection.insert_many([dict(doc) for doc in docs], ordered=False)
-        except BulkWriteError as exc:
-            if exc.details.get("writeConcernErrors"):
-                raise
-            outcomes: list[bool | BaseException] = [True] * len(docs)
-            for error in exc.details.get("writeErrors", []):
-                index, code = int(error["index"]), int(error.get("code", 0))
-                outcomes[index] = False if code == DUPLICATE_KEY else OperationFailure(
-                    str(error.get("errmsg", "write error")), code)
-            return outcomes
-        return [True] * len(docs)
 
     async def find_for(self, event_id: str, recipient: str) -> Whole | None:
         return await read_one(self.collection, {"event_id": event_id, "recipient": recipient})
@@ -147,26 +125,11 @@ class DeliveryRepository(Repository[DeliveryDocument]):
                      events: Sequence[Event] = (), *, unset: Sequence[str] = ()) -> bool:
         """Store a sending attempt's outcome, written together with other outcomes of the moment;
         False when another writer changed the delivery since ``current``."""
-        # the write's own id tells, after a bulk write that did not match every guard, which
-        # outcomes are the stored ones
-        stored = await self._replacements.submit(self.outbox.replacement(
-            current, {**changes, "updated_at": now(), "write_id": os.urandom(8).hex()}, events, unset=unset))
+        stored = await self._replacements.submit(
+            self.replacement(current, {**changes, "updated_at": now()}, events, unset=unset))
         if events:
             self.outbox.wake_relay()
         return stored
-
-    async def _replace_many(self, replacements: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> list[bool]:
-        if len(replacements) == 1:
-            [(guard, document)] = replacements
-            return [(await self.collection.replace_one(guard, document)).matched_count == 1]
-        result = await self.collection.bulk_write(
-            [ReplaceOne(guard, document) for guard, document in replacements], ordered=False)
-        if result.matched_count == len(replacements):
-            return [True] * len(replacements)
-        ids = [guard["_id"] for guard, _ in replacements]
-        written = {doc["_id"]: doc.get("write_id")
-                   async for doc in self.collection.find({"_id": {"$in": ids}}, {"write_id": 1})}
-        return [written.get(document["_id"]) == document["write_id"] for _, document in replacements]
 
     async def erase_user(self, user_id: str) -> int:
         """Anonymise a deleted user's deliveries: the address, the name and any rendered body go.

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypedDict
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from docflow_shared.mongo import Document, ensure_expiry
+from docflow_shared.mongo import Document, ensure_expiry, migrate_times, utc_now
 from docflow_shared.repository import Collection
 
 COLLECTION = "notifications"
@@ -23,8 +22,8 @@ class NotificationDocument(TypedDict, total=False):
     _id: str  # ``<event id>:<user id>``
     event_id: str
     type: str  # the event's type
-    at: float  # the event's time in epoch seconds: numbers compare alike on every server
-    time: str  # the event's time as ISO text, as sent
+    at: datetime  # the event's time, which replays query (to the millisecond)
+    time: str  # the message's ``time`` as sent, to the microsecond (payload text, never queried)
     user_id: str
     links: dict[str, str]
     stored_at: datetime  # the TTL index removes it ``keep_seconds`` after
@@ -39,6 +38,7 @@ class NotificationRepository(Collection[NotificationDocument]):
         self.keep_seconds = keep_seconds
 
     async def ensure_indexes(self) -> None:
+        await migrate_times(self.collection, ["at"])  # once epoch seconds
         await self.collection.create_indexes([
             IndexModel([("user_id", ASCENDING), ("at", ASCENDING)], name="user_stream"),
         ])
@@ -49,8 +49,7 @@ class NotificationRepository(Collection[NotificationDocument]):
         try:
             await self.typed.insert_one({
                 "_id": f"{event_id}:{user_id}", "event_id": event_id, "type": event_type,
-                # epoch seconds: numbers compare the same on every MongoDB-compatible server
-                "at": at.timestamp(), "time": at.isoformat(), "user_id": user_id, "links": dict(links),
+                "at": at, "time": at.isoformat(), "user_id": user_id, "links": dict(links),
                 "stored_at": datetime.now(UTC),
             })
         except DuplicateKeyError:
@@ -58,6 +57,6 @@ class NotificationRepository(Collection[NotificationDocument]):
 
     async def recent(self, user_id: str, *, seconds: int) -> list[NotificationDocument]:
         """The user's events of the last ``seconds``, oldest first."""
-        since = time.time() - seconds
+        since = utc_now() - timedelta(seconds=seconds)
         return await self.typed.find({"user_id": user_id, "at": {"$gte": since}}).sort(
             [("at", ASCENDING), ("_id", ASCENDING)]).limit(REPLAY_LIMIT).to_list()

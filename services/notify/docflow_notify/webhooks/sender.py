@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -16,7 +16,7 @@ from opentelemetry.trace import SpanKind
 from docflow_notify.settings import NotifySettings
 from docflow_notify.streams.concerns import document_owner, links
 from docflow_notify.streams.schemas import Notification
-from docflow_notify.webhooks.deliveries import DeliveryRepository, WebhookDeliveryDocument, epoch
+from docflow_notify.webhooks.deliveries import DeliveryRepository, WebhookDeliveryDocument
 from docflow_notify.webhooks.guard import AddressGuard, RefusedAddress
 from docflow_notify.webhooks.repository import EVERYONE, WebhookDocument, WebhookRepository
 from docflow_notify.webhooks.schemas import DeliveryRead, DeliveryStatus
@@ -26,6 +26,8 @@ from docflow_shared.errors import NotFound
 from docflow_shared.events import Event
 from docflow_shared.ids import new_id
 from docflow_shared.metrics import WEBHOOK_DELIVERIES
+from docflow_shared.mongo import utc_now
+from docflow_shared.outbox import Whole
 from docflow_shared.pagination import NEWEST_FIRST, Page
 from docflow_shared.tokens import Principal
 from docflow_shared.tracing import current_traceparent, span
@@ -69,7 +71,7 @@ class DeliveryService:
         self._listening[key] = (time.monotonic() + LISTENING_SECONDS, found)
         return found
 
-    async def accept(self, event: Event) -> list[tuple[WebhookDeliveryDocument, WebhookDocument]]:
+    async def accept(self, event: Event) -> list[tuple[Whole, WebhookDocument]]:
         """Store a delivery for every webhook that wants ``event`` (once, however often the event
         comes), claimed for its first attempt; the new ones, each with its webhook."""
         owner = document_owner(event.data)
@@ -79,9 +81,9 @@ class DeliveryService:
             return []
         body = Notification(id=str(event.id), type=event.type, time=event.occurred_at,
                             links=links(event.type, event.data)).to_message()
-        created = datetime.now(UTC)
+        created = utc_now()
         traceparent = current_traceparent() or event.traceparent
-        stored: list[tuple[WebhookDeliveryDocument, WebhookDocument]] = []
+        stored: list[tuple[Whole, WebhookDocument]] = []
         for webhook in listening:
             # sending, attempt 1: the sender that stored it sends it; should it die, the claim
             # lapses and the send loop takes the delivery over
@@ -89,14 +91,15 @@ class DeliveryService:
                 "_id": new_id("whd"), "webhook_id": webhook["_id"], "owner_id": webhook["owner_id"],
                 "event_id": str(event.id), "event_type": event.type, "body": body,
                 "status": DeliveryStatus.SENDING.value, "attempts": 1,
-                "next_attempt_at": epoch() + self.settings.webhook_claim_seconds,
-                "give_up_at": epoch() + self.settings.webhook_max_age_seconds, "created_at": created,
+                "next_attempt_at": created + timedelta(seconds=self.settings.webhook_claim_seconds),
+                "give_up_at": created + timedelta(seconds=self.settings.webhook_max_age_seconds), "created_at": created,
                 # every attempt, retries by the send loop too, joins the trace of the request
                 # that caused the event: a child of the span consuming it
                 "traceparent": traceparent,
             }
-            if await self.repository.insert(doc):
-                stored.append((doc, webhook))
+            whole = self.repository.as_inserted(doc)
+            if await self.repository.insert(whole):
+                stored.append((whole, webhook))
         return stored
 
     async def attempt(self, delivery_id: str) -> None:
@@ -110,7 +113,7 @@ class DeliveryService:
             return
         await self.send(claimed, webhook)
 
-    async def send(self, claimed: WebhookDeliveryDocument, webhook: WebhookDocument) -> None:
+    async def send(self, claimed: Whole, webhook: WebhookDocument) -> None:
         """Post a claimed delivery to its webhook and record the outcome."""
         with span("webhook deliver", kind=SpanKind.CLIENT, parent=claimed.get("traceparent"),
                   attributes={"docflow.event_type": claimed["event_type"], "docflow.delivery.id": claimed["_id"],
@@ -119,26 +122,27 @@ class DeliveryService:
         if status is not None and 200 <= status < 300:
             WEBHOOK_DELIVERIES.labels("delivered").inc()
             await self.repository.record(claimed, {"status": DeliveryStatus.DELIVERED.value, "last_status_code": status,
-                                                   "last_error": None, "delivered_at": datetime.now(UTC)})
+                                                   "last_error": None, "delivered_at": utc_now()})
             return
         if error.startswith("refused:"):
             await self._fail(claimed, status, error, outcome="refused")
             return
         delay = min(self.settings.webhook_retry_base_seconds * 2 ** (claimed["attempts"] - 1),
                     self.settings.webhook_retry_max_seconds)
-        if epoch() + delay > float(claimed.get("give_up_at") or 0):
+        due = utc_now() + timedelta(seconds=delay)
+        if due > claimed["give_up_at"]:
             await self._fail(claimed, status, error, outcome="given_up")
             return
         WEBHOOK_DELIVERIES.labels("failed").inc()
         await self.repository.record(claimed, {"status": DeliveryStatus.RETRYING.value, "last_status_code": status,
-                                               "last_error": error, "next_attempt_at": epoch() + delay})
+                                               "last_error": error, "next_attempt_at": due})
 
-    async def _fail(self, claimed: WebhookDeliveryDocument, status: int | None, error: str, *, outcome: str) -> None:
+    async def _fail(self, claimed: Whole, status: int | None, error: str, *, outcome: str) -> None:
         WEBHOOK_DELIVERIES.labels(outcome).inc()
         await self.repository.record(claimed, {"status": DeliveryStatus.FAILED.value, "last_status_code": status,
-                                               "last_error": error, "failed_at": datetime.now(UTC)})
+                                               "last_error": error, "failed_at": utc_now()})
 
-    async def _post(self, webhook: WebhookDocument, delivery: WebhookDeliveryDocument) -> tuple[int | None, str]:
+    async def _post(self, webhook: WebhookDocument, delivery: Whole) -> tuple[int | None, str]:
         """The receiver's status code (None when there was none) and what went wrong."""
         body = delivery["body"].encode()
         timestamp = int(time.time())
@@ -173,6 +177,6 @@ class DeliveryService:
         current = await self.repository.get(delivery_id)
         if current is None or current["webhook_id"] != webhook_id:
             raise NotFound("No such delivery.")
-        reopened = await self.repository.reopen(delivery_id, give_up_at=epoch() + self.settings.webhook_max_age_seconds)
+        reopened = await self.repository.reopen(delivery_id, keep_seconds=self.settings.webhook_max_age_seconds)
         self.wake_sender()
-        return DeliveryRead.from_document(reopened or current)
+        return DeliveryRead.from_document(self.repository.stored(reopened or current))
