@@ -11,6 +11,10 @@ keeps, as polar's ``RepositorySoftDeletionMixin`` owns its soft-delete filter:
   operator with ``outbox_rev`` raised, so that a writer holding an older copy loses its guard and
   re-reads (a claim that must read the result uses ``outbox.take_one``, which checks the same).
 
+Writes of the same moment share a round trip through a ``GroupCommit``: ``insert_each`` (one
+unordered insert) and ``replace_each`` (one bulk write of ``replacement``s), each caller still
+getting its own answer.
+
 ``D`` names the documents for readers and type checkers. Reads that a change follows return
 ``Whole`` (what ``update`` replaces); other reads go through ``typed``, the same collection
 typed as holding ``D``, and return ``D``. A collection without an outbox builds on ``Collection[D]``

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
@@ -21,35 +22,41 @@ from docflow_shared import streebog
 from docflow_shared.errors import NotFound, Unavailable
 from docflow_shared.events import Event, EventPayload
 from docflow_shared.events.catalogue import SignatureFileDigestsRequested
-from docflow_shared.mongo import Document
+from docflow_shared.mongo import Document, stored_datetime, utc_now
 from docflow_shared.outbox import Outbox, StaleDocument, read_one
+from docflow_shared.repository import Repository, Stored
 from docflow_shared.streebog import PACKAGE
 from docflow_signing.projection.repository import ProjectionRepository
 
 DIGEST_REQUESTS = "file_digest_requests"
-ASK_AGAIN_SECONDS = 30.0
+ASK_AGAIN = timedelta(seconds=30)
 POLL_SECONDS = 0.2
 
 
-class DigestRequestRepository:
+class DigestRequestDocument(Stored, total=False):
+    _id: str  # the file's id
+    document_id: str
+    asked_at: datetime  # when the request event was last stored (epoch seconds in older entries)
+
+
+class DigestRequestRepository(Repository[DigestRequestDocument]):
     """One entry per stored file whose digests signing asked for, carrying the request event."""
 
     def __init__(self, db: AsyncDatabase[Document], outbox: Outbox) -> None:
-        self.collection = db[DIGEST_REQUESTS]
-        self.outbox = outbox
+        super().__init__(db[DIGEST_REQUESTS], outbox)
 
     async def create_indexes(self) -> None:
         await self.collection.create_index([("document_id", ASCENDING)])
 
-    async def ask(self, document_id: str, file_id: str, event: Event, *, now: float) -> None:
+    async def ask(self, document_id: str, file_id: str, event: Event) -> None:
         """Store ``event`` for the relay unless the same file was asked for less than a while ago."""
         current = await read_one(self.collection, {"_id": file_id})
+        now = utc_now()
         try:
             if current is None:
-                await self.outbox.insert(self.collection, {"_id": file_id, "document_id": document_id,
-                                                           "asked_at": now}, [event])
-            elif now - float(current["asked_at"]) >= ASK_AGAIN_SECONDS:
-                await self.outbox.update(self.collection, current, {"asked_at": now}, [event])
+                await self.add({"_id": file_id, "document_id": document_id, "asked_at": now}, [event])
+            elif now - (stored_datetime(current.get("asked_at")) or now - ASK_AGAIN) >= ASK_AGAIN:
+                await self.update(current, {"asked_at": now}, [event])
         except (DuplicateKeyError, StaleDocument):
             pass  # a concurrent signature asked at the same moment
 
@@ -73,7 +80,7 @@ class StoredFileDigests:
             return _digests(file)
         document_id, file_id = file["document_id"], file["_id"]
         event = self.make_event(SignatureFileDigestsRequested(document_id=document_id, file_id=file_id))
-        await self.requests.ask(document_id, file_id, event, now=time.time())
+        await self.requests.ask(document_id, file_id, event)
         deadline = time.monotonic() + self.wait_seconds
         while time.monotonic() < deadline:
             await asyncio.sleep(POLL_SECONDS)
