@@ -14,7 +14,7 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import DeleteOne, UpdateOne
@@ -25,7 +25,7 @@ from docflow_shared.broker import BrokerUnavailable
 from docflow_shared.bus import EventBus
 from docflow_shared.events import Event
 from docflow_shared.metrics import OUTBOX_OLDEST_AGE, OUTBOX_PENDING
-from docflow_shared.mongo import ensure_index, stored_datetime
+from docflow_shared.mongo import ensure_index, stored_datetime, utc_now
 from docflow_shared.outbox import OUTBOX, PENDING, PURGE, REV
 from docflow_shared.tasks import cancel_and_wait
 
@@ -48,6 +48,15 @@ LEASE = "outbox_lease"
 LEASE_UNTIL = "outbox_lease_until"
 LEASE_SECONDS = 30.0
 LEASE_PUBLISH_SECONDS = 15.0
+
+
+def _lease_ended(until: object, now: datetime) -> bool:
+    """Whether a lease's end (a date the claim's ``$set`` wrote, read as ``stored_datetime``
+    reads it; epoch milliseconds in leases taken before) has passed."""
+    if isinstance(until, int) and not isinstance(until, bool):
+        return until < now.timestamp() * 1000
+    end = stored_datetime(until)
+    return end is None or end < now
 PUBLISH_TIMEOUT_SECONDS = 10.0
 
 
@@ -184,14 +193,14 @@ class OutboxRelay:
         ended or this relay's, under the revision read: a relay that claimed it since then, or a
         writer, moved the revision, and the claim misses (the writer's replacement keeps the
         lease, since it starts from the whole document)."""
-        now_ms = int(time.time() * 1000)
+        now = utc_now()
         deadline = time.monotonic() + LEASE_PUBLISH_SECONDS
         claims = [
             UpdateOne({"_id": doc["_id"], REV: int(doc.get(REV, 0) or 0)},
-                      {"$set": {LEASE: self.relay_id, LEASE_UNTIL: now_ms + int(LEASE_SECONDS * 1000),
+                      {"$set": {LEASE: self.relay_id, LEASE_UNTIL: now + timedelta(seconds=LEASE_SECONDS),
                                 REV: int(doc.get(REV, 0) or 0) + 1}})
             for doc in found
-            if doc.get(LEASE) in (None, self.relay_id) or int(doc.get(LEASE_UNTIL) or 0) < now_ms
+            if doc.get(LEASE) in (None, self.relay_id) or _lease_ended(doc.get(LEASE_UNTIL), now)
         ]
         if not claims:
             return [], deadline

@@ -223,14 +223,19 @@ class TestRelayReplicas:
         outbox = Outbox()
         event = verified("held")
         await outbox.insert(db.users, {"_id": "held"}, [event])
-        now_ms = int(datetime.now(UTC).timestamp() * 1000)
-        # another replica claimed it and died: while its lease lasts, nothing is published
-        await db.users.update_one({"_id": "held"}, {"$set": {LEASE: "dead-relay", LEASE_UNTIL: now_ms + 60_000},
+        now = datetime.now(UTC)
+        # another replica claimed it and died: while its lease lasts, nothing is published, nor
+        # while a lease taken before leases were dates (epoch milliseconds) lasts
+        await db.users.update_one({"_id": "held"}, {"$set": {LEASE: "dead-relay",
+                                                             LEASE_UNTIL: now + timedelta(seconds=60)},
                                                     "$inc": {"outbox_rev": 1}})
         try:
             async with EventTap(amqp_url, namespace) as tap:
                 assert await relay.drain() == 0
-                await db.users.update_one({"_id": "held"}, {"$set": {LEASE_UNTIL: now_ms - 1},
+                await db.users.update_one({"_id": "held"}, {"$set": {LEASE_UNTIL: int(now.timestamp() * 1000) + 60_000},
+                                                            "$inc": {"outbox_rev": 1}})
+                assert await relay.drain() == 0
+                await db.users.update_one({"_id": "held"}, {"$set": {LEASE_UNTIL: now - timedelta(seconds=1)},
                                                             "$inc": {"outbox_rev": 1}})
                 assert await relay.drain() == 1
                 await tap.wait_for(UserEmailVerified.TYPE, lambda e: e.id == event.id)
