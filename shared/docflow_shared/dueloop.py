@@ -1,17 +1,29 @@
 """The due-work loop: attempts the work that is due (new, retrying, or claimed by a worker that
 died), in every replica; the claim each attempt takes makes it one replica's.
 
-Mail's retry loop and notify's webhook send loop are this loop over their delivery logs."""
+Mail's retry loop and notify's webhook send loop are this loop over their delivery logs, each a
+``DeliveryLog``: what is due, and the claim."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, ClassVar
 
+from pymongo import ASCENDING
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
+
+from docflow_shared.batching import GroupCommit
+from docflow_shared.errors import Conflict
+from docflow_shared.events import Event
+from docflow_shared.mongo import Document, utc_now
+from docflow_shared.outbox import Outbox, Whole, inserted, outbox_fields, read_one, retry_stale
+from docflow_shared.repository import ENCODING_ERRORS, D, Repository
 
 logger = logging.getLogger(__name__)
 
@@ -70,3 +82,67 @@ class DueLoop:
                 logger.warning("%s %s not attempted: %r", self.what, work_id, exc)
             except Exception:
                 logger.exception("%s %s attempt failed", self.what, work_id)
+
+
+class DeliveryLog(Repository[D]):
+    """The log a ``DueLoop`` runs over (mail's deliveries, notify's webhook deliveries): each
+    entry is due at ``next_attempt_at``, a date queries compare, so it is written only by inserts
+    and replacements under the revision guard (docs/architecture.md, "Times"). A subclass names
+    its statuses: those still to be attempted (``open_statuses``) and the one of a claimed entry."""
+
+    open_statuses: ClassVar[tuple[str, ...]]
+    sending: ClassVar[str]
+
+    def __init__(self, collection: AsyncCollection[Document], outbox: Outbox | None = None, *, name: str) -> None:
+        super().__init__(collection, outbox)
+        # new entries and attempt outcomes stored at the same moment (the events of one prefetch,
+        # the attempts of one pass) share a bulk write; each caller still waits for its own, so
+        # an entry is stored before it is attempted and its outcome before its event is acknowledged
+        self._inserts: GroupCommit[Mapping[str, Any], bool] = GroupCommit(
+            self.insert_each, own_errors=ENCODING_ERRORS, name=f"{name}-inserts")
+        self._outcomes: GroupCommit[tuple[dict[str, Any], dict[str, Any]], bool] = GroupCommit(
+            self.replace_each, own_errors=ENCODING_ERRORS, name=f"{name}-outcomes")
+
+    async def insert(self, entry: Mapping[str, Any]) -> bool:
+        """Store a new entry; False when it is there already (a redelivered event)."""
+        return await self._inserts.submit(self.as_inserted(entry))
+
+    async def record(self, current: Whole, changes: Mapping[str, Any], events: Sequence[Event] = (), *,
+                     unset: Sequence[str] = ()) -> bool:
+        """Store an attempt's outcome with its events; False when another writer changed the entry
+        since ``current`` (its claim lapsed and another worker took it over, say)."""
+        stored = await self._outcomes.submit(
+            self.replacement(current, {**changes, "updated_at": utc_now()}, events, unset=unset))
+        if events:
+            self.outbox.wake_relay()
+        return stored
+
+    @staticmethod
+    def as_inserted(entry: Mapping[str, Any]) -> Whole:
+        """The entry as it is inserted, to attempt right after storing it."""
+        return inserted({**entry, **outbox_fields()})
+
+    async def due_ids(self, *, limit: int) -> list[str]:
+        docs = await self.collection.find(
+            {"status": {"$in": list(self.open_statuses)}, "next_attempt_at": {"$lte": utc_now()}},
+            {"_id": 1}).sort("next_attempt_at", ASCENDING).limit(limit).to_list()
+        return [str(doc["_id"]) for doc in docs]
+
+    async def claim(self, entry_id: str, *, claim_seconds: float) -> Whole | None:
+        """Take a due entry for one attempt, until ``claim_seconds`` from now; None when it is not
+        due or another worker has it."""
+
+        async def attempt() -> Whole | None:
+            at = utc_now()
+            current = await read_one(self.collection, {
+                "_id": entry_id, "status": {"$in": list(self.open_statuses)}, "next_attempt_at": {"$lte": at}})
+            if current is None:
+                return None
+            return await self.outbox.update(self.collection, current, {
+                "status": self.sending, "updated_at": at, "next_attempt_at": at + timedelta(seconds=claim_seconds),
+                "attempts": int(current.get("attempts", 0) or 0) + 1})
+
+        try:
+            return await retry_stale(attempt)
+        except Conflict:
+            return None  # changed over and over meanwhile: taken, or due again at the next pass

@@ -54,7 +54,7 @@ async def test_a_delivery_reads_back_as_stored(db: AsyncDatabase[Document]) -> N
         "next_attempt_at": created, "give_up_at": created + timedelta(hours=24), "created_at": created,
         "traceparent": None,
     }
-    assert await deliveries.insert(deliveries.as_inserted(delivery))
+    assert await deliveries.insert(delivery)
 
     stored = await deliveries.get("whd-store")
     assert stored is not None

@@ -97,9 +97,8 @@ class DeliveryService:
                 # that caused the event: a child of the span consuming it
                 "traceparent": traceparent,
             }
-            whole = self.repository.as_inserted(doc)
-            if await self.repository.insert(whole):
-                stored.append((whole, webhook))
+            if await self.repository.insert(doc):
+                stored.append((self.repository.as_inserted(doc), webhook))
         return stored
 
     async def attempt(self, delivery_id: str) -> None:
