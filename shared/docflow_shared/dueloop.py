@@ -11,8 +11,8 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any, ClassVar
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, TypeVar
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
@@ -21,9 +21,9 @@ from pymongo.errors import PyMongoError
 from docflow_shared.batching import GroupCommit
 from docflow_shared.errors import Conflict
 from docflow_shared.events import Event
-from docflow_shared.mongo import Document, utc_now
+from docflow_shared.mongo import Document, SetTime, utc_now
 from docflow_shared.outbox import Outbox, Whole, inserted, outbox_fields, read_one, retry_stale
-from docflow_shared.repository import ENCODING_ERRORS, D, Repository
+from docflow_shared.repository import ENCODING_ERRORS, Repository, Stored
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,27 @@ class DueLoop:
                 logger.exception("%s %s attempt failed", self.what, work_id)
 
 
-class DeliveryLog(Repository[D]):
+class LogEntry(Stored, total=False):
+    """What every entry of a ``DeliveryLog`` holds besides its own fields."""
+
+    _id: str
+    event_id: str  # the event it delivers
+    event_type: str
+    status: str  # the log's own statuses: ``open_statuses``, ``sending`` and the ends
+    attempts: int
+    next_attempt_at: datetime  # when it is due (or its claim ends, while it is attempted)
+    give_up_at: datetime
+    last_error: str | None
+    write_id: str  # ``replace_each``
+    created_at: datetime
+    updated_at: SetTime  # a log may ``$set`` it in a mass change (mail's erasure)
+    failed_at: datetime
+
+
+E = TypeVar("E", bound=LogEntry)
+
+
+class DeliveryLog(Repository[E]):
     """The log a ``DueLoop`` runs over (mail's deliveries, notify's webhook deliveries): each
     entry is due at ``next_attempt_at``, a date queries compare, so it is written only by inserts
     and replacements under the revision guard (docs/architecture.md, "Times"). A subclass names

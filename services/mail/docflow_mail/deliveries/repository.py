@@ -10,12 +10,11 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from docflow_mail.deliveries.schemas import OPEN_STATUSES, DeliveryStatus
-from docflow_shared.dueloop import DeliveryLog
+from docflow_shared.dueloop import DeliveryLog, LogEntry
 from docflow_shared.events import Event
-from docflow_shared.mongo import Document, SetTime, migrate_times, utc_now
+from docflow_shared.mongo import Document, migrate_times, utc_now
 from docflow_shared.outbox import Outbox, Whole, read_one
 from docflow_shared.pagination import NEWEST_FIRST
-from docflow_shared.repository import Stored
 
 COLLECTION = "deliveries"
 
@@ -28,10 +27,7 @@ def now() -> datetime:
     return utc_now()
 
 
-class DeliveryDocument(Stored, total=False):
-    _id: str
-    event_id: str
-    event_type: str
+class DeliveryDocument(LogEntry, total=False):
     recipient: str  # ``erased:<user id>`` once the user is erased
     recipient_name: str
     user_id: str | None
@@ -40,17 +36,8 @@ class DeliveryDocument(Stored, total=False):
     subject: str
     context: dict[str, Any]  # what the template needs to render again; secrets only sealed
     sealed_context: str
-    status: str  # a DeliveryStatus
-    attempts: int
-    last_error: str | None
     smtp_reply: str
-    write_id: str
-    created_at: datetime
-    updated_at: SetTime  # ``$set`` by ``erase_user`` too
-    next_attempt_at: datetime  # when it is due (or its claim ends, while sending)
-    give_up_at: datetime
     sent_at: datetime
-    failed_at: datetime
 
 
 class DeliveryRepository(DeliveryLog[DeliveryDocument]):

@@ -9,36 +9,23 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from docflow_notify.webhooks.schemas import OPEN_STATUSES, DeliveryStatus
-from docflow_shared.dueloop import DeliveryLog
+from docflow_shared.dueloop import DeliveryLog, LogEntry
 from docflow_shared.mongo import Document, migrate_times, utc_now
 from docflow_shared.outbox import REV, Whole, outbox_fields, retry_stale
 from docflow_shared.pagination import NEWEST_FIRST
-from docflow_shared.repository import Stored
 
 COLLECTION = "webhook_deliveries"
 # Scheduling times that queries compare; once stored as epoch seconds, rewritten at start.
 SCHEDULE = ("next_attempt_at", "give_up_at")
 
 
-class WebhookDeliveryDocument(Stored, total=False):
-    _id: str
+class WebhookDeliveryDocument(LogEntry, total=False):
     webhook_id: str
     owner_id: str
-    event_id: str
-    event_type: str
     body: str  # the notification as posted (JSON), signed again on every attempt
-    status: str  # a DeliveryStatus
-    attempts: int
-    next_attempt_at: datetime  # when it is due, or the end of a sender's claim
-    give_up_at: datetime
-    created_at: datetime
     traceparent: str | None  # the trace every attempt joins
     last_status_code: int | None
-    last_error: str | None
-    write_id: str
-    updated_at: datetime
     delivered_at: datetime
-    failed_at: datetime
 
 
 class DeliveryRepository(DeliveryLog[WebhookDeliveryDocument]):
