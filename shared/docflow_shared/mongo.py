@@ -62,8 +62,7 @@ PROCESSED_EVENTS_TTL_SECONDS = 14 * 24 * 3600
 
 
 # --- times: BSON dates (UTC, milliseconds), read back aware (``create_client``); older forms are
-# rewritten at start where queried (``migrate_times``), else read by ``stored_datetime``
-# (docs/architecture.md, "Times").
+# rewritten at start where queried (``migrate_times``), else read by ``stored_datetime`` ("Times").
 
 
 def utc_now() -> datetime:
@@ -89,12 +88,13 @@ SetTime = datetime | str
 
 def stored_datetime(value: object) -> datetime | None:
     """A stored time as an aware UTC datetime: a BSON date, ISO text (older documents, and dates
-    ``$set`` on the embedded server) or epoch seconds (older documents); None when absent or
-    unreadable (``test_a_date_set_by_an_update_reads_back_as_the_same_moment``)."""
+    ``$set`` on the embedded server) or epoch seconds, milliseconds or microseconds, told apart by
+    size (older ones); None if absent or unreadable (``test_a_date_set_by_an_update_reads_back_as_the_same_moment``)."""
     if isinstance(value, bool) or value is None or value == "":
         return None
     if isinstance(value, int | float):
-        return datetime.fromtimestamp(float(value), UTC)
+        unit = 1e6 if abs(value) >= 1e14 else 1e3 if abs(value) >= 1e11 else 1.0  # µs, ms or s
+        return datetime.fromtimestamp(float(value) / unit, UTC)
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value)

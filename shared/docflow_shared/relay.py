@@ -51,10 +51,8 @@ LEASE_PUBLISH_SECONDS = 15.0
 
 
 def _lease_ended(until: object, now: datetime) -> bool:
-    """Whether a lease's end (a date the claim's ``$set`` wrote, read as ``stored_datetime``
-    reads it; epoch milliseconds in leases taken before) has passed."""
-    if isinstance(until, int) and not isinstance(until, bool):
-        return until < now.timestamp() * 1000
+    """Whether a lease's end (a date the claim's ``$set`` wrote, so read by ``stored_datetime``,
+    which reads the epoch milliseconds of leases taken before too) has passed."""
     end = stored_datetime(until)
     return end is None or end < now
 PUBLISH_TIMEOUT_SECONDS = 10.0

@@ -12,7 +12,8 @@ MOMENT = datetime(2026, 11, 23, 5, 41, 41, 440000, tzinfo=UTC)
 def test_every_stored_form_gives_the_same_aware_moment() -> None:
     almaty = timezone(timedelta(hours=5))
     for value in (MOMENT, MOMENT.replace(tzinfo=None), MOMENT.astimezone(almaty),
-                  "2026-11-23 05:41:41.440000", "2026-11-23T10:41:41.440000+05:00", MOMENT.timestamp()):
+                  "2026-11-23 05:41:41.440000", "2026-11-23T10:41:41.440000+05:00", MOMENT.timestamp(),
+                  int(MOMENT.timestamp() * 1000), int(MOMENT.timestamp() * 1_000_000)):
         parsed = stored_datetime(value)
         assert parsed == MOMENT and parsed.tzinfo is not None, value
 
