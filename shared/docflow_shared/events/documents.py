@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from docflow_shared.events.envelope import EventPayload
-from docflow_shared.events.facts import DocumentFacts, FileFacts
+from docflow_shared.events.facts import DocumentFacts, FileFacts, FileRef
 from docflow_shared.events.person import Client, Person
 
 
@@ -34,13 +34,11 @@ class DocumentFileAdded(FileFacts):
     content_type: str
 
 
-class DocumentFileDigested(EventPayload):
+class DocumentFileDigested(FileRef):
     """The Streebog digests of a stored file, computed once when signing asked for them
     (``signature.file_digests_requested``); hex, next to the SHA-256 of ``document.file_added``."""
 
     TYPE = "document.file_digested"
-    document_id: str
-    file_id: str
     sha256: str
     streebog256: str
     streebog512: str

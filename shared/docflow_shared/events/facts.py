@@ -18,11 +18,16 @@ class DocumentFacts(EventPayload):
     owner_id: str
 
 
-class FileFacts(EventPayload):
-    """A file of a document, and the document's owner."""
+class FileRef(EventPayload):
+    """A file of a document."""
 
     document_id: str
     file_id: str
+
+
+class FileFacts(FileRef):
+    """A file of a document, and the document's owner."""
+
     owner_id: str
 
 

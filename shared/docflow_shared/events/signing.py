@@ -7,17 +7,15 @@ from datetime import datetime
 from typing import Literal
 
 from docflow_shared.events.envelope import EventPayload
-from docflow_shared.events.facts import RouteFacts
+from docflow_shared.events.facts import FileRef, RouteFacts
 from docflow_shared.events.person import Client, Person
 
 
-class SignatureFileDigestsRequested(EventPayload):
+class SignatureFileDigestsRequested(FileRef):
     """A GOST signature of a stored file arrived: signing needs the file's Streebog digests, which
     documents computes once and answers with ``document.file_digested``."""
 
     TYPE = "signature.file_digests_requested"
-    document_id: str
-    file_id: str
 
 
 class SignatureRequested(RouteFacts):
@@ -45,7 +43,7 @@ class SignatureRequestCancelled(EventPayload):
     signer_ids: list[str] = []
 
 
-class DocumentSigned(EventPayload):
+class DocumentSigned(FileRef):
     """``signed_at`` is the time signing vouches for: when it received the signature, or the
     earlier time a trusted RFC 3161 timestamp proves (``time_basis``). Added fields:
     ``received_at``, ``claimed_signing_time`` (the signer's own ``signingTime``, a claim),
@@ -57,8 +55,6 @@ class DocumentSigned(EventPayload):
     where the upload came from (ip, user agent, request id), for the audit trail."""
 
     TYPE = "document.signed"
-    document_id: str
-    file_id: str
     signature_id: str
     title: str
     signer: Person
