@@ -21,7 +21,7 @@ import httpx
 from bench.documents_common import Target, documents_target
 from bench.stack import save
 from docflow_documents.documents.service import search_text, tags_text
-from docflow_documents.identifiers import ID_LENGTH, LISTING_ORDER, sort_key
+from docflow_documents.ids import ID_LENGTH, LISTING_ORDER, sort_key
 from docflow_shared.ids import new_id
 from docflow_shared.mongo import NOT_DELETED, create_client
 from docflow_shared.pagination import encode_cursor

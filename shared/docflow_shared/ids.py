@@ -9,10 +9,14 @@ order: auth's old ids carried 12 hex digits of milliseconds and documents' were 
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 
 TIME_DIGITS = 14
+# documents' ids: 32 hex digits, no prefix (as long as the uuid4 hex ids stored before); every
+# service that takes a document's or a file's id checks this shape
+DOCUMENT_ID_LENGTH = 32
 
 
 def new_id(prefix: str = "", *, length: int = 24) -> str:
@@ -26,3 +30,12 @@ def new_id(prefix: str = "", *, length: int = 24) -> str:
 def id_pattern(prefix: str = "", *, length: int = 24) -> str:
     """The shape of ``new_id(prefix, length=length)``, for the OpenAPI document and checks."""
     return f"^{prefix}[0-9a-f]{{{length}}}$"
+
+
+DOCUMENT_ID_PATTERN = id_pattern(length=DOCUMENT_ID_LENGTH)
+
+
+def well_formed(value: str, prefix: str = "", *, length: int = 24) -> bool:
+    """Whether ``value`` can be ``new_id(prefix, length=length)``: a malformed id is simply not
+    found (404), without a query."""
+    return re.fullmatch(id_pattern(prefix, length=length), value or "") is not None

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from docflow_shared.ids import id_pattern, new_id
+from docflow_shared.ids import DOCUMENT_ID_LENGTH, DOCUMENT_ID_PATTERN, id_pattern, new_id, well_formed
 from docflow_shared.openapi import USER_ID_PATTERN
 
 
@@ -35,3 +35,13 @@ def test_new_ids_sort_after_ids_stored_before_the_shared_recipe() -> None:
 def test_an_id_keeps_enough_randomness() -> None:
     with pytest.raises(ValueError):
         new_id(length=16)
+
+
+def test_well_formed_tells_our_ids_from_anything_else() -> None:
+    assert well_formed(new_id("crt_"), "crt_")
+    assert well_formed(new_id(length=DOCUMENT_ID_LENGTH), length=DOCUMENT_ID_LENGTH)
+    assert re.fullmatch(DOCUMENT_ID_PATTERN, new_id(length=DOCUMENT_ID_LENGTH))
+    for value in (new_id("sig_"), new_id("crt_").upper().replace("CRT_", "crt_"), new_id("crt_") + "0",
+                  new_id("crt_")[:-1], "", "crt_../../etc", new_id(length=DOCUMENT_ID_LENGTH)):
+        assert not well_formed(value, "crt_"), value
+    assert not well_formed(new_id("crt_"), length=DOCUMENT_ID_LENGTH)

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from docflow_audit import api
 from docflow_audit.context import OUTBOX_COLLECTIONS, AuditContext
-from docflow_audit.identifiers import PATH_IDS
+from docflow_audit.ids import PATH_IDS
 from docflow_audit.settings import AuditSettings
 from docflow_audit.trail import handlers as trail_handlers
 from docflow_shared.runtime import ServiceRuntime

@@ -12,7 +12,7 @@ from docflow_documents.context import OUTBOX_COLLECTIONS, DocumentsContext
 from docflow_documents.documents import handlers as document_handlers
 from docflow_documents.files import handlers as file_handlers
 from docflow_documents.files.crypto import KeyRing
-from docflow_documents.identifiers import PATH_IDS
+from docflow_documents.ids import PATH_IDS
 from docflow_documents.memory import keep_large_buffers_out_of_the_heap
 from docflow_documents.outsiders import handlers as outsider_handlers
 from docflow_documents.settings import DocumentsSettings

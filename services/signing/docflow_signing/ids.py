@@ -1,24 +1,11 @@
-"""The shapes of signing's ids (made by docflow_shared.ids.new_id) and of the ids it receives."""
+"""The shapes of the ids signing takes in paths (made by docflow_shared.ids.new_id), for the
+OpenAPI document; ``docflow_shared.ids.well_formed`` checks them."""
 
 from __future__ import annotations
 
-import re
+from docflow_shared.ids import DOCUMENT_ID_PATTERN, id_pattern
 
-from docflow_shared.ids import id_pattern
-
-ID_PATTERN = re.compile(r"^[a-z]{3}_[0-9a-f]{24}$")
-DOCUMENT_ID_PATTERN = r"^[0-9a-f]{32}$"  # documents' ids, as its events and paths carry them
-
-
-def prefixed_pattern(prefix: str) -> str:
-    """The shape of one kind of id, for the OpenAPI document."""
-    return id_pattern(f"{prefix}_")
-
+CERTIFICATE_PREFIX, SIGNATURE_PREFIX = "crt_", "sig_"
 
 PATH_IDS = {"document_id": DOCUMENT_ID_PATTERN, "file_id": DOCUMENT_ID_PATTERN,
-            "certificate_id": prefixed_pattern("crt"), "signature_id": prefixed_pattern("sig")}
-
-
-def well_formed(value: str, prefix: str) -> bool:
-    """Whether ``value`` can be an id of this kind (malformed ids are answered with 404)."""
-    return value.startswith(prefix + "_") and ID_PATTERN.match(value) is not None
+            "certificate_id": id_pattern(CERTIFICATE_PREFIX), "signature_id": id_pattern(SIGNATURE_PREFIX)}

@@ -7,11 +7,10 @@ import contextlib
 from datetime import timedelta
 
 from docflow_auth.accounts import events
-from docflow_auth.clock import now
 from docflow_auth.context import AuthContext
 from docflow_auth.errors import AccountLocked
 from docflow_shared.errors import Unauthorized
-from docflow_shared.mongo import Document, stored_datetime
+from docflow_shared.mongo import Document, stored_datetime, utc_now
 from docflow_shared.outbox import StaleDocument, Whole, retry_stale
 
 BAD_CREDENTIALS = "The e-mail or password is wrong."
@@ -31,8 +30,8 @@ async def check_password(auth: AuthContext, user: Document, password: str) -> Wh
 
 def ensure_not_locked(user: Document) -> None:
     until = stored_datetime(user.get("locked_until"))
-    if until is not None and until > now():
-        wait = int((until - now()).total_seconds()) + 1
+    if until is not None and until > utc_now():
+        wait = int((until - utc_now()).total_seconds()) + 1
         raise AccountLocked(f"Too many failed logins; the account is locked until {until.isoformat()}.",
                             slug="account-locked", headers={"Retry-After": str(wait)})
 
@@ -71,7 +70,7 @@ async def record_failed_login(auth: AuthContext, counted: Document) -> None:
         user = await auth.users.get(counted["_id"])
         if user is None:
             return None
-        until = now() + timedelta(minutes=settings.lockout_minutes)
+        until = utc_now() + timedelta(minutes=settings.lockout_minutes)
         event = auth.runtime.event(events.locked(user, until=until, attempts=failures))
         return await auth.users.update(user, {"failed_logins": 0, "locked_until": until}, [event])
 

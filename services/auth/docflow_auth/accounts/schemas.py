@@ -8,10 +8,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from docflow_auth.clock import now
 from docflow_auth.security.identifiers import Email, FullName, Iin, Phone
 from docflow_auth.security.passwords import MAX_LENGTH, MIN_LENGTH, password_problems
-from docflow_shared.mongo import Document, stored_datetime
+from docflow_shared.mongo import Document, stored_datetime, utc_now
 
 Locale = Literal["ru", "en"]
 Password = Annotated[str, Field(min_length=1, max_length=MAX_LENGTH)]
@@ -63,7 +62,7 @@ class UserRead(BaseModel):
         return cls(id=user["_id"], email=user["email"], full_name=user["full_name"], phone=user.get("phone"),
                    iin=user.get("iin"), locale=user.get("locale", "ru"), role=user.get("role", "user"),
                    email_verified=bool(user.get("email_verified")), pending_email=user.get("pending_email"),
-                   created_at=stored_datetime(user["created_at"]) or now())
+                   created_at=stored_datetime(user["created_at"]) or utc_now())
 
 
 class SignupRead(UserRead):

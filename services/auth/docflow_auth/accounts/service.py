@@ -15,7 +15,6 @@ from docflow_auth.accounts.schemas import (
     UserRead,
     VerificationRead,
 )
-from docflow_auth.clock import now
 from docflow_auth.context import AuthContext
 from docflow_auth.errors import account_exists
 from docflow_auth.security.secrets import new_code, new_token, token_hash
@@ -23,7 +22,7 @@ from docflow_auth.sessions.service import start_session
 from docflow_shared.errors import BadRequest
 from docflow_shared.events import Event
 from docflow_shared.ids import new_id
-from docflow_shared.mongo import Document, stored_datetime
+from docflow_shared.mongo import Document, stored_datetime, utc_now
 from docflow_shared.outbox import Whole, retry_stale
 
 INVALID_CODE = "The code is wrong or has expired; ask for a new one."
@@ -36,7 +35,7 @@ def start_verification(auth: AuthContext, user: Document,
     e-mail unless given) and the event that carries them to that address."""
     address = address or user["email"]
     code, token = new_code(), new_token()
-    expires_at = now() + timedelta(seconds=auth.settings.verification_ttl)
+    expires_at = utc_now() + timedelta(seconds=auth.settings.verification_ttl)
     fields = {"verification": {
         "code_hash": auth.secret.code_hash("verify-email", user["_id"], code),
         "token_hash": token_hash(token), "email": address, "expires_at": expires_at,
@@ -56,7 +55,7 @@ async def signup(auth: AuthContext, data: SignupCreate, *, user_agent: str | Non
     taken = await signup_conflicts(auth, {"email": data.email, "phone": data.phone, "iin": data.iin})
     if taken:
         raise account_exists(taken)
-    user = new_user(data, password_hash=await auth.passwords.hash(data.password), at=now())
+    user = new_user(data, password_hash=await auth.passwords.hash(data.password), at=utc_now())
     fields, requested = start_verification(auth, user)
     user.update(fields)
     await auth.users.insert(user, [auth.runtime.event(events.registered(user)), requested])
@@ -143,7 +142,7 @@ async def _resend_to(auth: AuthContext, user_id: str, email: str) -> None:
     if user is None or user.get("blocked") or email not in _claimed(user):
         return
     fields, event = start_verification(auth, user, email)
-    await auth.users.update(user, {**fields, "updated_at": now()}, [event])
+    await auth.users.update(user, {**fields, "updated_at": utc_now()}, [event])
 
 
 def _claimed(user: Document) -> set[str]:
@@ -162,7 +161,7 @@ def _pending(user: Document | None, address: str) -> dict[str, Any] | None:
     if not isinstance(pending, dict) or pending.get("email") != address:
         return None
     expires_at = stored_datetime(pending.get("expires_at"))
-    if expires_at is None or expires_at <= now():
+    if expires_at is None or expires_at <= utc_now():
         return None
     return pending
 
@@ -170,7 +169,7 @@ def _pending(user: Document | None, address: str) -> dict[str, Any] | None:
 async def _mark_verified(auth: AuthContext, user: Whole, address: str) -> VerificationRead:
     """The account now owns ``address`` (a pending change takes effect here, and only here,
     announced by user.updated); every other claim to it is dropped."""
-    at = now()
+    at = utc_now()
     changes = {"email": address, "verified_email": address, "email_verified": True, "email_verified_at": at,
                "updated_at": at}
     after = {**user, **changes}
@@ -202,7 +201,7 @@ async def _forget_pending(auth: AuthContext, user_id: str, address: str) -> None
     user = await auth.users.get(user_id)
     if user is None or user.get("pending_email") != address:
         return
-    await auth.users.update(user, {"updated_at": now()}, unset=["pending_email", "verification"])
+    await auth.users.update(user, {"updated_at": utc_now()}, unset=["pending_email", "verification"])
 
 
 async def delete_account(auth: AuthContext, user_id: str, *, reason: str) -> None:
@@ -213,7 +212,7 @@ async def delete_account(auth: AuthContext, user_id: str, *, reason: str) -> Non
         current = await auth.users.get(user_id)
         if current is None:
             return
-        at = now()
+        at = utc_now()
         await auth.users.soft_delete(
             current, [auth.runtime.event(events.deleted(user_id, at=at))], {"updated_at": at}, at=at,
             unset=["email", "verified_email", "pending_email", "phone", "iin", "password_hash", "verification",
@@ -221,4 +220,4 @@ async def delete_account(auth: AuthContext, user_id: str, *, reason: str) -> Non
         )
 
     await retry_stale(attempt)
-    await auth.sessions.revoke_for_user(user_id, reason=reason, now=now())
+    await auth.sessions.revoke_for_user(user_id, reason=reason, now=utc_now())

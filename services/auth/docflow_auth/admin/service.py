@@ -6,9 +6,9 @@ from typing import Any
 
 from docflow_auth.accounts import events
 from docflow_auth.admin.schemas import AdminUserRead, AdminUserUpdate
-from docflow_auth.clock import now
 from docflow_auth.context import AuthContext
 from docflow_shared.errors import Conflict, NotFound
+from docflow_shared.mongo import utc_now
 from docflow_shared.outbox import Whole, retry_stale
 from docflow_shared.pagination import OLDEST_FIRST, Page
 from docflow_shared.tokens import Principal
@@ -42,7 +42,7 @@ async def update_user(auth: AuthContext, admin: Principal, user_id: str, data: A
                                                                              else user.get(k, "user"))}
         if not changes:
             return user
-        changes["updated_at"] = now()
+        changes["updated_at"] = utc_now()
         after = {**user, **changes}
         produced = [auth.runtime.event(events.role_changed(after, previous_role=user.get("role", "user")))]
         if changes.get("blocked"):
@@ -51,7 +51,7 @@ async def update_user(auth: AuthContext, admin: Principal, user_id: str, data: A
 
     saved = await retry_stale(attempt)
     if saved.get("blocked"):
-        await auth.sessions.revoke_for_user(user_id, reason="blocked", now=now())
+        await auth.sessions.revoke_for_user(user_id, reason="blocked", now=utc_now())
     elif "role" in sent:
         await auth.sessions.sync_claims(user_id, role=saved.get("role", "user"))
     return AdminUserRead.of(saved)
@@ -60,6 +60,6 @@ async def update_user(auth: AuthContext, admin: Principal, user_id: str, data: A
 async def unlock(auth: AuthContext, user_id: str) -> AdminUserRead:
     async def attempt() -> Whole:
         user = await _get(auth, user_id)
-        return await auth.users.update(user, {"failed_logins": 0, "updated_at": now()}, unset=["locked_until"])
+        return await auth.users.update(user, {"failed_logins": 0, "updated_at": utc_now()}, unset=["locked_until"])
 
     return AdminUserRead.of(await retry_stale(attempt))

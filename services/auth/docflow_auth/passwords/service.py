@@ -6,14 +6,13 @@ from datetime import timedelta
 
 from docflow_auth.accounts import events
 from docflow_auth.accounts.events import PasswordChangeReason
-from docflow_auth.clock import now
 from docflow_auth.context import AuthContext
 from docflow_auth.passwords.schemas import PasswordChange, PasswordReset
 from docflow_auth.profile.service import confirm_password, load_user, require_live_session
 from docflow_auth.security.passwords import password_problems
 from docflow_auth.security.secrets import new_token, token_hash
 from docflow_shared.errors import BadRequest, Unprocessable, field_error
-from docflow_shared.mongo import stored_datetime
+from docflow_shared.mongo import stored_datetime, utc_now
 from docflow_shared.outbox import Whole, retry_stale
 from docflow_shared.tokens import Principal
 
@@ -35,7 +34,7 @@ async def forgot(auth: AuthContext, email: str) -> None:
         if user is None or user.get("blocked"):
             return
         token = new_token()
-        expires_at = now() + timedelta(seconds=settings.reset_ttl)
+        expires_at = utc_now() + timedelta(seconds=settings.reset_ttl)
         event = auth.runtime.event(events.password_reset_requested(user, token=token, expires_at=expires_at,
                                                                    sealer=auth.sealer))
         await auth.users.update(user, {"reset": {"token_hash": token_hash(token), "expires_at": expires_at}},
@@ -47,7 +46,7 @@ async def forgot(auth: AuthContext, email: str) -> None:
 async def reset(auth: AuthContext, data: PasswordReset) -> None:
     user = await auth.users.by_token("reset", token_hash(data.token))
     expires_at = stored_datetime(dict(user or {}).get("reset", {}).get("expires_at"))
-    if user is None or expires_at is None or expires_at <= now():
+    if user is None or expires_at is None or expires_at <= utc_now():
         raise BadRequest("The reset link is invalid, used or expired; ask for a new one.", slug="invalid-token")
     check_policy(data.new_password, user["email"])
     password_hash = await auth.passwords.hash(data.new_password)
@@ -59,7 +58,7 @@ async def reset(auth: AuthContext, data: PasswordReset) -> None:
         await _set_password(auth, current, password_hash, reason="reset", unset=["reset", "locked_until"])
 
     await retry_stale(attempt)
-    await auth.sessions.revoke_for_user(user["_id"], reason="password-reset", now=now())
+    await auth.sessions.revoke_for_user(user["_id"], reason="password-reset", now=utc_now())
 
 
 async def change(auth: AuthContext, principal: Principal, data: PasswordChange) -> None:
@@ -74,13 +73,13 @@ async def change(auth: AuthContext, principal: Principal, data: PasswordChange) 
                             kept_session_id=principal.session_id)
 
     await retry_stale(attempt)
-    await auth.sessions.revoke_for_user(user["_id"], reason="password-changed", now=now(),
+    await auth.sessions.revoke_for_user(user["_id"], reason="password-changed", now=utc_now(),
                                         keep=principal.session_id)
 
 
 async def _set_password(auth: AuthContext, user: Whole, password_hash: str, *, reason: PasswordChangeReason,
                         unset: list[str] | None = None, kept_session_id: str | None = None) -> None:
-    at = now()
+    at = utc_now()
     event = auth.runtime.event(events.password_changed(user, at=at, reason=reason,
                                                        kept_session_id=kept_session_id))
     await auth.users.update(user, {"password_hash": password_hash, "password_changed_at": at, "updated_at": at,

@@ -7,12 +7,11 @@ from typing import Any
 from docflow_auth.accounts import events, lockout
 from docflow_auth.accounts.schemas import UserRead
 from docflow_auth.accounts.service import delete_account, start_verification
-from docflow_auth.clock import now
 from docflow_auth.context import AuthContext
 from docflow_auth.errors import AccountBlocked, account_exists
 from docflow_auth.profile.schemas import AccountDelete, EmailChange, UserLookupRead, UserUpdate
 from docflow_shared.errors import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable, field_error
-from docflow_shared.mongo import Document
+from docflow_shared.mongo import Document, utc_now
 from docflow_shared.outbox import Whole, retry_stale
 from docflow_shared.tokens import Principal
 
@@ -62,7 +61,7 @@ async def update_me(auth: AuthContext, principal: Principal, data: UserUpdate) -
             raise account_exists(taken, "Another account already uses this " + " / ".join(taken) + ".")
         if "full_name" in changes:
             changes["search_name"] = changes["full_name"].lower()
-        changes["updated_at"] = now()
+        changes["updated_at"] = utc_now()
         after = {k: v for k, v in {**user, **changes}.items() if k not in unset}
         saved = await auth.users.update(user, changes, [auth.runtime.event(events.updated(after))], unset=unset)
         return UserRead.of(saved)
@@ -89,7 +88,7 @@ async def change_email(auth: AuthContext, principal: Principal, data: EmailChang
     async def attempt() -> UserRead:
         current = await load_user(auth, principal)
         fields, requested = start_verification(auth, current, data.new_email)
-        changes = {"pending_email": data.new_email, "updated_at": now(), **fields}
+        changes = {"pending_email": data.new_email, "updated_at": utc_now(), **fields}
         return UserRead.of(await auth.users.update(current, changes, [requested]))
 
     return await retry_stale(attempt)

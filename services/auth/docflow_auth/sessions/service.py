@@ -8,7 +8,6 @@ from fastapi import Request
 
 from docflow_auth.accounts import events, lockout
 from docflow_auth.accounts.lockout import BAD_CREDENTIALS
-from docflow_auth.clock import now
 from docflow_auth.context import AuthContext
 from docflow_auth.errors import AccountBlocked, AccountLocked
 from docflow_auth.security.cookies import refresh_cookie
@@ -23,7 +22,7 @@ from docflow_auth.sessions.tokens import (
 )
 from docflow_shared.errors import NotFound, Unauthorized
 from docflow_shared.ids import new_id
-from docflow_shared.mongo import Document, stored_datetime
+from docflow_shared.mongo import Document, stored_datetime, utc_now
 from docflow_shared.outbox import retry_stale
 from docflow_shared.tokens import Principal, bearer_token
 
@@ -71,7 +70,7 @@ async def _apply_fresh(auth: AuthContext, user_id: str, changes: dict[str, objec
 async def start_session(auth: AuthContext, user: Document, *, user_agent: str | None,
                         ip: str | None) -> IssuedTokens:
     settings = auth.settings
-    created = now()
+    created = utc_now()
     session_id = new_id("s")
     refresh = new_refresh_token(auth, session_id, 0)
     absolute = created + timedelta(seconds=settings.refresh_absolute_ttl)
@@ -108,7 +107,7 @@ async def refresh(auth: AuthContext, request: Request, *, refresh_token: str | N
 async def rotate(auth: AuthContext, value: str) -> IssuedTokens:
     """The presented token is spent, a new one of the next generation is issued."""
     presented = parse_refresh_token(auth, value)
-    at = now()
+    at = utc_now()
     successor = successor_of(auth, presented)
     cap = at + timedelta(seconds=auth.settings.refresh_token_ttl)
     session = await auth.sessions.rotate(
@@ -162,7 +161,7 @@ async def logout(auth: AuthContext, request: Request, *, refresh_token: str | No
             raise Unauthorized("A refresh token or an access token is required.", slug="unauthenticated")
         session_id = (await auth.runtime.verifier.verify(token)).session_id
     if session_id:
-        await revoke(auth, session_id, reason="logout", at=now())
+        await revoke(auth, session_id, reason="logout", at=utc_now())
 
 
 async def revoke(auth: AuthContext, session_id: str, *, reason: str, at: datetime,
@@ -175,12 +174,12 @@ async def revoke(auth: AuthContext, session_id: str, *, reason: str, at: datetim
 
 
 async def list_sessions(auth: AuthContext, principal: Principal) -> SessionList:
-    docs = await auth.sessions.live_for_user(principal.user_id, now=now())
+    docs = await auth.sessions.live_for_user(principal.user_id, now=utc_now())
     return SessionList(items=[_session_read(d, principal) for d in docs])
 
 
 def _session_read(doc: Document, principal: Principal) -> SessionRead:
-    at = now()
+    at = utc_now()
     return SessionRead(
         id=doc["_id"], created_at=stored_datetime(doc["created_at"]) or at,
         last_used_at=stored_datetime(doc.get("last_used_at")),
@@ -190,5 +189,5 @@ def _session_read(doc: Document, principal: Principal) -> SessionRead:
 
 
 async def revoke_session(auth: AuthContext, principal: Principal, session_id: str) -> None:
-    if not await revoke(auth, session_id, reason="revoked-by-user", at=now(), user_id=principal.user_id):
+    if not await revoke(auth, session_id, reason="revoked-by-user", at=utc_now(), user_id=principal.user_id):
         raise NotFound("No such session.")

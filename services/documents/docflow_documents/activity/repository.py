@@ -6,7 +6,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from docflow_documents.identifiers import ID_LENGTH
+from docflow_documents.ids import ID_LENGTH
 from docflow_shared.events import Event
 from docflow_shared.ids import new_id
 from docflow_shared.outbox import PURGE, Outbox

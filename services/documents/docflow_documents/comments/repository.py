@@ -8,7 +8,7 @@ from typing import Any, TypedDict
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from docflow_documents.identifiers import LISTING_ORDER
+from docflow_documents.ids import LISTING_ORDER
 from docflow_shared.events import Event
 from docflow_shared.outbox import REV, Outbox
 

@@ -8,7 +8,7 @@ from typing import Any
 from docflow_documents.comments.repository import CommentRepository
 from docflow_documents.comments.schemas import CommentCreate, CommentRead, CommentUpdate
 from docflow_documents.documents.access import AccessPolicy
-from docflow_documents.identifiers import ID_LENGTH, LISTING_ORDER, checked_id, sort_key, stamp
+from docflow_documents.ids import ID_LENGTH, LISTING_ORDER, checked_id, sort_key, stamp
 from docflow_documents.users.service import UserDirectory
 from docflow_shared.errors import Forbidden, NotFound
 from docflow_shared.events import Client, Event, EventPayload

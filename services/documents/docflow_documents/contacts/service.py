@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from docflow_documents.contacts.repository import ContactRepository
 from docflow_documents.contacts.schemas import ContactCreate, ContactRead
-from docflow_documents.identifiers import ID_LENGTH, LISTING_ORDER, checked_id, sort_key, stamp
+from docflow_documents.ids import ID_LENGTH, LISTING_ORDER, checked_id, sort_key, stamp
 from docflow_documents.users.service import UserDirectory
 from docflow_shared.errors import Conflict, NotFound, Unprocessable, field_error
 from docflow_shared.ids import new_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from docflow_documents.documents.repository import DocumentRepository
-from docflow_documents.identifiers import checked_id
+from docflow_documents.ids import checked_id
 from docflow_documents.sharing.repository import ShareRepository
 from docflow_shared.errors import Forbidden, NotFound
 from docflow_shared.outbox import Whole

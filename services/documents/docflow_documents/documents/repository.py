@@ -8,7 +8,7 @@ from typing import Any, TypedDict
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from docflow_documents.identifiers import LISTING_ORDER
+from docflow_documents.ids import LISTING_ORDER
 from docflow_shared.outbox import Outbox
 from docflow_shared.repository import Repository, SoftDeleted
 

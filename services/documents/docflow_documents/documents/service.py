@@ -17,7 +17,7 @@ from docflow_documents.documents.schemas import (
     DocumentStatus,
     DocumentUpdate,
 )
-from docflow_documents.identifiers import ID_LENGTH, LISTING_ORDER, sort_key, stamp
+from docflow_documents.ids import ID_LENGTH, LISTING_ORDER, sort_key, stamp
 from docflow_documents.sharing.repository import ShareRepository
 from docflow_documents.versions.repository import VersionRepository
 from docflow_documents.versions.service import VERSIONED_FIELDS, snapshot_of

@@ -26,7 +26,7 @@ from docflow_documents.files.ranges import parse_range
 from docflow_documents.files.repository import FileRepository
 from docflow_documents.files.schemas import FileRead, FileUpdate, FileUploaded, ZipListingRead
 from docflow_documents.files.zip_listing import ZipLimits, list_zip
-from docflow_documents.identifiers import ID_LENGTH, LISTING_ORDER, checked_id, sort_key, stamp
+from docflow_documents.ids import ID_LENGTH, LISTING_ORDER, checked_id, sort_key, stamp
 from docflow_shared.errors import Conflict, NotFound, PayloadTooLarge, RequestTimeout, Unprocessable, field_error
 from docflow_shared.events import Client
 from docflow_shared.ids import new_id

@@ -7,7 +7,7 @@ from typing import Any
 
 from docflow_documents.documents.access import AccessPolicy
 from docflow_documents.documents.service import MakeEvent
-from docflow_documents.identifiers import LISTING_ORDER, checked_id, sort_key, stamp
+from docflow_documents.ids import LISTING_ORDER, checked_id, sort_key, stamp
 from docflow_documents.sharing import events
 from docflow_documents.sharing.repository import InboxRepository, ShareRepository, pending_id, share_id
 from docflow_documents.sharing.schemas import InboxItemRead, ShareCreate, SharePermission, ShareRead, ShareResult

@@ -23,9 +23,6 @@ COLLECTION = "deliveries"
 SCHEDULE = ("next_attempt_at", "give_up_at")
 
 
-def now() -> datetime:
-    return utc_now()
-
 
 class DeliveryDocument(LogEntry, total=False):
     recipient: str  # ``erased:<user id>`` once the user is erased
@@ -64,7 +61,7 @@ class DeliveryRepository(DeliveryLog[DeliveryDocument]):
                      events: Sequence[Event] = (), *, unset: Sequence[str] = (),
                      purge_when_published: bool = False) -> Whole:
         """Raises StaleDocument when another writer changed the delivery since ``current``."""
-        return await super().update(current, {**changes, "updated_at": now()}, events, unset=unset,
+        return await super().update(current, {**changes, "updated_at": utc_now()}, events, unset=unset,
                                     purge_when_published=purge_when_published)
 
     async def erase_user(self, user_id: str) -> int:
@@ -75,7 +72,7 @@ class DeliveryRepository(DeliveryLog[DeliveryDocument]):
         result = await self.bump(
             {"user_id": user_id, "recipient": {"$ne": f"erased:{user_id}"}},
             {"$set": {"recipient": f"erased:{user_id}", "recipient_name": "", "subject": "",
-                      "updated_at": now()},
+                      "updated_at": utc_now()},
              "$unset": {"context": "", "sealed_context": ""}},
             many=True,
         )

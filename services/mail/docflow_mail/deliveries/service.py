@@ -13,7 +13,7 @@ from typing import Any
 from pymongo.errors import ConnectionFailure
 
 from docflow_mail.deliveries.events import mail_failed, mail_sent
-from docflow_mail.deliveries.repository import DeliveryRepository, now
+from docflow_mail.deliveries.repository import DeliveryRepository
 from docflow_mail.deliveries.rules import MailRule, Recipient
 from docflow_mail.deliveries.schemas import OPEN_STATUSES, DeliveryRead, DeliveryStatus
 from docflow_mail.settings import MailSettings
@@ -25,7 +25,7 @@ from docflow_shared.events import Event
 from docflow_shared.events.catalogue import UserDeleted
 from docflow_shared.ids import new_id
 from docflow_shared.metrics import MAIL_DELIVERIES
-from docflow_shared.mongo import stored_datetime
+from docflow_shared.mongo import stored_datetime, utc_now
 from docflow_shared.outbox import StaleDocument, Whole
 from docflow_shared.pagination import NEWEST_FIRST, Page
 from docflow_shared.runtime import ServiceRuntime
@@ -112,7 +112,7 @@ class DeliveryService:
         rendered = self.renderer.render(rule.template, locale, variables)  # fails early for bad data
         delivery_id = new_id(length=DELIVERY_ID_LENGTH)
         secrets = {name: str(variables.pop(name)) for name in rule.secret_fields if name in variables}
-        at = now()
+        at = utc_now()
         delivery = {
             "_id": delivery_id,
             "event_id": str(event.id),
@@ -183,14 +183,14 @@ class DeliveryService:
         except SendFailed as exc:
             return await self._record_failure(claimed, exc)
         MAIL_DELIVERIES.labels("sent").inc()
-        at = now()
+        at = utc_now()
         await self._record(claimed, {"status": DeliveryStatus.SENT.value, "sent_at": at, "last_error": None,
                                      "smtp_reply": reply[:300]},
                            lambda current: [mail_sent(self.runtime, current)], unset=["context", "sealed_context"])
         return DeliveryStatus.SENT
 
     async def _record_failure(self, claimed: Whole, exc: SendFailed) -> DeliveryStatus:
-        at = now()
+        at = utc_now()
         error = str(exc)[:1000]
         attempts = int(claimed.get("attempts", 1))
         give_up_at = stored_datetime(claimed.get("give_up_at"))
@@ -264,7 +264,7 @@ class DeliveryService:
             raise NotFound("No such delivery.")
         if current["status"] == DeliveryStatus.SENT.value:
             raise Conflict("This e-mail was already sent.", slug="already-sent")
-        at = now()
+        at = utc_now()
         claim_ends = stored_datetime(current.get("next_attempt_at"))
         if current["status"] == DeliveryStatus.SENDING.value and claim_ends is not None and claim_ends > at:
             raise Conflict("This e-mail is being sent right now.", slug="in-progress")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypedDict
 
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
-from docflow_shared.mongo import Document, SetTime
+from docflow_shared.mongo import Document, SetTime, utc_now
 from docflow_shared.pagination import NEWEST_FIRST
 from docflow_shared.repository import Collection
 
@@ -17,9 +17,6 @@ COLLECTION = "webhooks"
 # the audience of an admin's webhook for every document
 EVERYONE = "*"
 
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 class WebhookDocument(TypedDict, total=False):
@@ -68,12 +65,12 @@ class WebhookRepository(Collection[WebhookDocument]):
 
     async def update(self, webhook_id: str, changes: Mapping[str, Any]) -> WebhookDocument | None:
         return await self.typed.find_one_and_update(
-            self.live({"_id": webhook_id}), {"$set": {**changes, "updated_at": now()}},
+            self.live({"_id": webhook_id}), {"$set": {**changes, "updated_at": utc_now()}},
             return_document=ReturnDocument.AFTER)
 
     async def delete(self, webhook_id: str) -> bool:
         result = await self.collection.update_one(self.live({"_id": webhook_id}),
-                                                  {"$set": {"deleted_at": now(), "active": False}})
+                                                  {"$set": {"deleted_at": utc_now(), "active": False}})
         return result.modified_count == 1
 
     async def listening(self, audiences: list[str]) -> list[WebhookDocument]:

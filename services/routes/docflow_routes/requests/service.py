@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from docflow_routes.clock import now_utc
 from docflow_routes.deputies.service import DeputyService
-from docflow_routes.ids import well_formed
+from docflow_routes.ids import REQUEST_PREFIX
 from docflow_routes.projection.repository import ProjectionRepository
 from docflow_routes.requests import events
 from docflow_routes.requests.access import access_changed, snapshot, with_access
@@ -32,14 +32,12 @@ from docflow_routes.requests.stages import open_stage, role_of, rules_of, stage_
 from docflow_shared.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from docflow_shared.events import Event, EventPayload
 from docflow_shared.events.catalogue import RouteActionOrigin
-from docflow_shared.ids import new_id
+from docflow_shared.ids import new_id, well_formed
 from docflow_shared.mongo import Document
 from docflow_shared.outbox import Whole, retry_stale
 from docflow_shared.pagination import NEWEST_FIRST, Page
 from docflow_shared.projection.access import DocumentAccess, document_access
 from docflow_shared.projection.repository import email_key
-
-PREFIX = "srq"
 
 
 @dataclass(kw_only=True, eq=False)
@@ -76,7 +74,7 @@ class SignatureRequestService:
         users = await self.projection.users_by_email([email for _, _, email in route])
         if await self.repository.open_for_document(document_id):
             raise Conflict("The document already has an open signature request.", slug="request-open")
-        request_id = new_id(f"{PREFIX}_")
+        request_id = new_id(REQUEST_PREFIX)
         request: SignatureRequestDocument = {
             "_id": request_id, "document_id": document_id, "owner_id": user_id, "order": body.order,
             "message": body.message, "expires_at": body.expires_at,
@@ -189,7 +187,7 @@ class SignatureRequestService:
     # --- reading -------------------------------------------------------------------------------
 
     async def _request_on(self, document_id: str, request_id: str) -> Whole:
-        request = await self.repository.get(request_id) if well_formed(request_id, PREFIX) else None
+        request = await self.repository.get(request_id) if well_formed(request_id, REQUEST_PREFIX) else None
         if request is None or request["document_id"] != document_id:
             raise NotFound("Signature request not found.")
         return request

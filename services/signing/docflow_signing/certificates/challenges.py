@@ -15,8 +15,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from docflow_shared.errors import TooManyRequests
-from docflow_shared.mongo import Document
-from docflow_signing.crypto.certificates import now_utc
+from docflow_shared.mongo import Document, utc_now
 
 CHALLENGES = "key_challenges"
 CHALLENGE_PREFIX = "docflow-key-challenge."
@@ -38,7 +37,7 @@ class ChallengeRepository:
 
     async def issue(self, user_id: str) -> tuple[str, datetime]:
         """A fresh challenge for ``user_id`` and when it expires; 429 when too many are open."""
-        now = now_utc()
+        now = utc_now()
         open_count = await self.collection.count_documents({"user_id": user_id, "expires_at": {"$gt": now}})
         if open_count >= MAX_OPEN_CHALLENGES:
             raise TooManyRequests("Too many open key challenges; use one or wait a few minutes.")
@@ -50,7 +49,7 @@ class ChallengeRepository:
     async def spend(self, user_id: str, challenge: str) -> bool:
         """Whether ``challenge`` was issued to ``user_id`` and is unexpired; it is spent either way."""
         result = await self.collection.delete_one(
-            {"_id": _key(challenge), "user_id": user_id, "expires_at": {"$gt": now_utc()}}
+            {"_id": _key(challenge), "user_id": user_id, "expires_at": {"$gt": utc_now()}}
         )
         if result.deleted_count == 1:
             return True

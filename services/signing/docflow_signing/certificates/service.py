@@ -13,8 +13,8 @@ import asyncio
 from asn1crypto import x509 as asn1_x509
 
 from docflow_shared.errors import Conflict, NotFound, Unprocessable
-from docflow_shared.ids import new_id
-from docflow_shared.mongo import Document
+from docflow_shared.ids import new_id, well_formed
+from docflow_shared.mongo import Document, utc_now
 from docflow_shared.pagination import NEWEST_FIRST, Page
 from docflow_signing.certificates.challenges import ChallengeRepository
 from docflow_signing.certificates.repository import CertificateRepository, holder_conflict
@@ -23,16 +23,13 @@ from docflow_signing.crypto import kzgost, streebog
 from docflow_signing.crypto.certificates import (
     ParsedCertificate,
     bundled_certificates,
-    now_utc,
     parse_certificate,
 )
 from docflow_signing.crypto.kzsubject import iin_valid
 from docflow_signing.crypto.possession import verify_possession
 from docflow_signing.crypto.trust import TrustResult, TrustStore
-from docflow_signing.ids import well_formed
+from docflow_signing.ids import CERTIFICATE_PREFIX
 from docflow_signing.projection.repository import ProjectionRepository
-
-PREFIX = "crt"
 
 
 class CertificateService:
@@ -59,7 +56,7 @@ class CertificateService:
                 "The certificate's key usage allows neither digitalSignature nor nonRepudiation.",
                 slug="certificate-key-usage",
             )
-        if problem := parsed.validity_problem(now_utc()):
+        if problem := parsed.validity_problem(utc_now()):
             raise Unprocessable(problem, slug="certificate-validity")
         if await self.repository.active_holder(parsed.fingerprint_sha256) == user_id:
             raise Conflict("You have already uploaded this certificate.", slug="certificate-exists")
@@ -71,7 +68,7 @@ class CertificateService:
         if holder := await self.repository.active_holder(parsed.fingerprint_sha256):
             raise holder_conflict(user_id, holder)
         doc: Document = {
-            "_id": new_id(f"{PREFIX}_"), "user_id": user_id, "der": parsed.der,
+            "_id": new_id(CERTIFICATE_PREFIX), "user_id": user_id, "der": parsed.der,
             "fingerprint_sha256": parsed.fingerprint_sha256, "subject": parsed.subject,
             "subject_common_name": parsed.subject_common_name, "issuer": parsed.issuer,
             "serial_number": parsed.serial_number, "not_before": parsed.not_before,
@@ -79,7 +76,7 @@ class CertificateService:
             "key_algorithm": parsed.key_algorithm, "iin": parsed.iin, "email": parsed.email,
             "iin_valid": None if parsed.iin is None else iin_valid(parsed.iin),
             "trusted": result.trusted, "trust_problem": result.reason, "chain": result.chain,
-            "created_at": now_utc(), "active": True, "deleted_at": None,
+            "created_at": utc_now(), "active": True, "deleted_at": None,
         }
         await self.repository.insert(doc)
         return CertificateRead.of(doc)
@@ -97,7 +94,7 @@ class CertificateService:
             raise streebog.GostUnavailable()
         if not self.trust.roots:
             return TrustResult(False, "The trust store is empty.")
-        path = await asyncio.to_thread(kzgost.validate_path, cert, self.trust.roots, bundled, now_utc())
+        path = await asyncio.to_thread(kzgost.validate_path, cert, self.trust.roots, bundled, utc_now())
         return TrustResult(path.trusted, path.problem, [c.subject.human_friendly for c in path.path],
                            expired=path.indication == "OUT_OF_BOUNDS_NO_POE")
 
@@ -142,7 +139,7 @@ class CertificateService:
 
     async def _find(self, user_id: str, certificate_id: str) -> Document:
         doc = None
-        if well_formed(certificate_id, PREFIX):
+        if well_formed(certificate_id, CERTIFICATE_PREFIX):
             doc = await self.repository.get(user_id, certificate_id)
         if doc is None:
             raise NotFound("Certificate not found.")
@@ -154,8 +151,8 @@ class CertificateService:
         return Page[CertificateRead](items=[CertificateRead.of(d) for d in docs], next_cursor=next_cursor)
 
     async def delete(self, *, user_id: str, certificate_id: str) -> None:
-        if not well_formed(certificate_id, PREFIX) or not await self.repository.soft_delete(
-            user_id, certificate_id, now_utc()
+        if not well_formed(certificate_id, CERTIFICATE_PREFIX) or not await self.repository.soft_delete(
+            user_id, certificate_id, utc_now()
         ):
             raise NotFound("Certificate not found.")
 

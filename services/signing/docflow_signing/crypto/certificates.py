@@ -6,7 +6,7 @@ import base64
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from asn1crypto import core
 from asn1crypto import x509 as asn1_x509
@@ -195,6 +195,3 @@ def pem_of(der: bytes) -> str:
     lines = [body[i:i + 64] for i in range(0, len(body), 64)]
     return "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
 
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

@@ -21,7 +21,7 @@ from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
 from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
 from pyhanko.sign.validation.status import TimestampSignatureStatus
 
-from docflow_signing.crypto.certificates import now_utc
+from docflow_shared.mongo import utc_now
 from docflow_signing.crypto.trust import TrustStore, release
 
 logger = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class ArchiveStamper:
 
     async def stamp(self, data: bytes) -> ArchiveTimestamp:
         """A verified token over SHA-256(``data``), or a record of why there is none."""
-        requested_at = now_utc()
+        requested_at = utc_now()
         imprint = hashlib.sha256(data).digest()
         stamper = HTTPTimeStamper(self.url, timeout=self.timeout)
         try:
@@ -84,6 +84,6 @@ class ArchiveStamper:
             logger.warning("archive timestamp from %s failed: %r", self.url, exc)
             return ArchiveTimestamp(requested_at, imprint_sha256=imprint.hex(),
                                     problem=f"The timestamp authority gave no token: {exc}.")
-        time, tsa, problem = await verify_token(token, data, self.trust, now_utc())
+        time, tsa, problem = await verify_token(token, data, self.trust, utc_now())
         return ArchiveTimestamp(requested_at, token=bytes(token.dump()), time=time, tsa=tsa,
                                 imprint_sha256=imprint.hex(), problem=problem)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from docflow_signing.crypto.certificates import now_utc
+from docflow_shared.mongo import utc_now
 from docflow_signing.crypto.pades import read_signatures
 from docflow_signing.crypto.revocation import RevocationPolicy
 from docflow_signing.crypto.trust import TrustStore
@@ -21,7 +21,7 @@ class PdfSignatureService:
 
     async def verify(self, *, data: bytes) -> PdfVerifyResult:
         """Every signature of the PDF ``data`` judged now (or at a trusted timestamp's time); 422 if unreadable."""
-        found = await read_signatures(data, trust=self.trust, tsa_trust=self.tsa_trust, received_at=now_utc(),
+        found = await read_signatures(data, trust=self.trust, tsa_trust=self.tsa_trust, received_at=utc_now(),
                                       skew_seconds=self.skew_seconds, revocation=self.revocation)
         return PdfVerifyResult(
             file_sha256=hashlib.sha256(data).hexdigest(), revisions=found.revisions,

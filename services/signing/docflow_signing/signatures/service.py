@@ -12,12 +12,12 @@ from starlette.datastructures import UploadFile
 
 from docflow_shared.errors import Forbidden, NotFound, PayloadTooLarge, Unprocessable
 from docflow_shared.events import Client, Event, EventPayload
-from docflow_shared.ids import new_id
-from docflow_shared.mongo import Document
+from docflow_shared.ids import new_id, well_formed
+from docflow_shared.mongo import Document, utc_now
 from docflow_shared.pagination import NEWEST_FIRST, Page
 from docflow_signing.certificates.service import CertificateService
 from docflow_signing.crypto import streebog
-from docflow_signing.crypto.certificates import SIGNING_KEY_USAGES, now_utc
+from docflow_signing.crypto.certificates import SIGNING_KEY_USAGES
 from docflow_signing.crypto.cms import DecodedSignature, DecodedSigners, decode_signers
 from docflow_signing.crypto.gostoids import gost_algorithm, is_gost
 from docflow_signing.crypto.revocation import RevocationPolicy, RevocationStatus
@@ -25,7 +25,7 @@ from docflow_signing.crypto.signing_times import SigningTimes, signing_times
 from docflow_signing.crypto.trust import TrustStore
 from docflow_signing.crypto.tsa import ArchiveStamper
 from docflow_signing.crypto.verification import NO_CHAIN, VerificationReport
-from docflow_signing.ids import well_formed
+from docflow_signing.ids import SIGNATURE_PREFIX
 from docflow_signing.projection.repository import ProjectionRepository
 from docflow_signing.routes.service import RouteAccessService
 from docflow_signing.signatures import events
@@ -36,7 +36,6 @@ from docflow_signing.signatures.repository import SignatureRepository
 from docflow_signing.signatures.schemas import SignatureRead, VerifyResult
 from docflow_signing.uploads import verify_parts
 
-PREFIX = "sig"
 READ_CHUNK = 1024 * 1024
 
 
@@ -70,7 +69,7 @@ class SignatureService:
                    client: Client | None = None) -> SignatureRead:
         """Verify and store the caller's detached signature of a file; publishes document.signed
         (with ``client``, where the upload came from, for the audit trail)."""
-        received_at = now_utc()
+        received_at = utc_now()
         access = await self.routes.visible_document(document_id, user_id)
         file = await self.projection.file(document_id, file_id)
         if file is None:
@@ -97,8 +96,8 @@ class SignatureService:
             [s for s in signers.supported if s is not decoded], signers.unsupported,
             embedded_certs=decoded.embedded_certs, sha256=sha256, streebog=streebog, trust=self.trust,
             received_at=received_at, skew_seconds=self.skew_seconds)
-        now = now_utc()
-        signature_id = new_id(f"{PREFIX}_")
+        now = utc_now()
+        signature_id = new_id(SIGNATURE_PREFIX)
         request_id = turn.request_id if turn else None
         on_behalf_of = turn.on_behalf_of if turn else None
         doc: Document = {
@@ -197,7 +196,7 @@ class SignatureService:
 
     async def verify(self, *, user_id: str, file: UploadFile, signature: bytes) -> VerifyResult:
         """Check a signature of an uploaded file at the time it arrives; nothing is stored."""
-        received_at = now_utc()
+        received_at = utc_now()
         signers = decode_signers(signature)
         decoded = signers.supported[0]
         bits: set[int] = {a.digest_bits for s in signers.supported if (a := gost_algorithm(s.signature_algorithm))}
@@ -250,7 +249,7 @@ class SignatureService:
 
     async def _visible_signature(self, user_id: str, document_id: str, signature_id: str) -> Document:
         access = await self.routes.visible_document(document_id, user_id)
-        found = well_formed(signature_id, PREFIX)
+        found = well_formed(signature_id, SIGNATURE_PREFIX)
         doc = await self.repository.in_document(document_id, signature_id) if found else None
         if doc is None or (doc["signer_id"] != user_id and await self.routes.hides_signatures_from(access)):
             raise NotFound("Signature not found.")

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from docflow_shared.errors import NotFound
-from docflow_shared.ids import id_pattern
+from docflow_shared.ids import DOCUMENT_ID_LENGTH, DOCUMENT_ID_PATTERN, well_formed
 from docflow_shared.mongo import event_clock, utc_now
 from docflow_shared.pagination import Keyset
 
-ID_LENGTH = 32  # new_id(length=ID_LENGTH): as long as the uuid4 hex ids stored before
-ID_PATTERN = id_pattern(length=ID_LENGTH)
-_ID = re.compile(ID_PATTERN)
+# every id documents makes has the shape of a document's: new_id(length=ID_LENGTH)
+ID_LENGTH = DOCUMENT_ID_LENGTH
 # Path parameters that carry one of these ids, for the OpenAPI document.
-PATH_IDS = {name: ID_PATTERN for name in ("document_id", "file_id", "comment_id", "item_id", "contact_id")}
+PATH_IDS = {name: DOCUMENT_ID_PATTERN for name in ("document_id", "file_id", "comment_id", "item_id", "contact_id")}
 
 
 # Every listing is newest first by ``sort_key``: unique, so a page is one flat range query (no
@@ -29,7 +27,7 @@ def sort_key(created_us: int, item_id: str) -> str:
 
 def checked_id(value: str, what: str = "resource") -> str:
     """The id if it could be one of ours; a malformed id is simply not found."""
-    if not _ID.match(value or ""):
+    if not well_formed(value, length=ID_LENGTH):
         raise NotFound(f"No such {what}.")
     return value
 
