@@ -8,7 +8,8 @@ import email.policy
 import threading
 import time
 from collections.abc import Callable
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
+from email.parser import BytesParser
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -32,9 +33,9 @@ class _Recorder:
         await asyncio.sleep(self.sink.data_delay)
         raw = envelope.original_content or envelope.content
         assert isinstance(raw, bytes)
-        message = email.message_from_bytes(raw, policy=email.policy.default)
+        message = BytesParser(EmailMessage, policy=email.policy.default).parsebytes(raw)
         with self.sink.lock:
-            self.sink.messages.append(message)  # type: ignore[arg-type]
+            self.sink.messages.append(message)
             self.sink.envelope_recipients.append(list(envelope.rcpt_tos))
             self.sink.arrivals.append(time.monotonic())
         return "250 Message accepted"
@@ -85,12 +86,18 @@ class SmtpSink:
 
 
 def text_part(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain",))
-    return part.get_content() if part is not None else ""  # type: ignore[no-any-return]
+    return _content(message.get_body(preferencelist=("plain",)))
 
 
 def html_part(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("html",))
-    return part.get_content() if part is not None else ""  # type: ignore[no-any-return]
+    return _content(message.get_body(preferencelist=("html",)))
+
+
+def _content(part: MIMEPart | None) -> str:
+    """A text part's content (``get_content`` decodes it to ``str``), or "" when there is none."""
+    if part is None:
+        return ""
+    content: str = part.get_content()
+    return content
 
 

@@ -99,7 +99,8 @@ class OpenAPIAggregator:
             try:
                 async with session.get(f"{base_url}/openapi.json", timeout=aiohttp.ClientTimeout(total=5)) as resp:
                     if resp.status == 200:
-                        return await resp.json()  # type: ignore[no-any-return]
+                        document: dict[str, Any] = await resp.json()
+                        return document
             except (aiohttp.ClientError, TimeoutError) as exc:
                 logger.warning("no OpenAPI from %s at %s: %r", upstream.name, base_url, exc)
         return None
