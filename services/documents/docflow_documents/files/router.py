@@ -86,11 +86,7 @@ async def download_file(ctx: Ctx, user: CurrentUser, client: RequestClient, docu
         range_header=request.headers.get("range"), if_none_match=request.headers.get("if-none-match"),
         client=client,
     )
-    if download.body is None:
-        return Response(status_code=download.status, headers=download.headers)
-    media_type = download.headers.pop("Content-Type")
-    return StreamingResponse(download.body, status_code=download.status, headers=download.headers,
-                             media_type=media_type)
+    return download.response()
 
 
 @router.get("/{document_id}/files/{file_id}/zip", response_model=ZipListingRead)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
 
+from fastapi import Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from docflow_documents.files.zip_listing import ZipEntry
@@ -24,6 +28,22 @@ class FileRead(CreatedAndUpdated):
 
 class FileUploaded(FileRead):
     duplicates: list[FileRead]
+
+
+@dataclass
+class FileDownload:
+    """A file (or a range of it) to send, or only the headers (304, or a HEAD-like answer)."""
+
+    status: int
+    headers: dict[str, str]
+    body: AsyncIterator[bytes] | None = None
+
+    def response(self) -> Response:
+        if self.body is None:
+            return Response(status_code=self.status, headers=self.headers)
+        headers = dict(self.headers)
+        media_type = headers.pop("Content-Type")
+        return StreamingResponse(self.body, status_code=self.status, headers=headers, media_type=media_type)
 
 
 class FileUpdate(BaseModel):

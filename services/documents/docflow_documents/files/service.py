@@ -7,7 +7,7 @@ import contextlib
 import hashlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import KW_ONLY, dataclass, field
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 from pymongo.errors import PyMongoError
@@ -24,7 +24,7 @@ from docflow_documents.files.multipart_upload import MultipartFileReader
 from docflow_documents.files.naming import content_disposition, sanitize_filename
 from docflow_documents.files.ranges import parse_range
 from docflow_documents.files.repository import FileRepository
-from docflow_documents.files.schemas import FileRead, FileUpdate, FileUploaded, ZipListingRead
+from docflow_documents.files.schemas import FileDownload, FileRead, FileUpdate, FileUploaded, ZipListingRead
 from docflow_documents.files.zip_listing import ZipLimits, list_zip
 from docflow_documents.ids import ID_LENGTH, LISTING_ORDER, checked_id, sort_key, stamp
 from docflow_shared.errors import Conflict, NotFound, PayloadTooLarge, RequestTimeout, Unprocessable, field_error
@@ -43,16 +43,6 @@ logger = logging.getLogger(__name__)
 
 class _TooLarge(Exception):
     pass
-
-
-@dataclass
-class FileDownload:
-    """What the router turns into a (partial) streaming response."""
-
-    status: int
-    headers: dict[str, str]
-    body: AsyncIterator[bytes] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -23,8 +23,4 @@ async def download_file(ctx: Ctx, file_id: str, request: Request, client: Reques
     download = await ctx.outsiders.download(
         session_token=session_token, file_id=file_id, range_header=request.headers.get("range"),
         if_none_match=request.headers.get("if-none-match"), client=client)
-    if download.body is None:
-        return Response(status_code=download.status, headers=download.headers)
-    media_type = download.headers.pop("Content-Type")
-    return StreamingResponse(download.body, status_code=download.status, headers=download.headers,
-                             media_type=media_type)
+    return download.response()

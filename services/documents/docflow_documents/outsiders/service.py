@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
-from docflow_documents.files.service import FileDownload, FileService
+from docflow_documents.files.schemas import FileDownload
+from docflow_documents.files.service import FileService
 from docflow_documents.outsiders.repository import OutsiderSessionRepository
 from docflow_shared.errors import Unauthorized
 from docflow_shared.events import Client
