@@ -7,7 +7,6 @@ it gave them (``route.external_access_granted``); the token itself never travels
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
 
 from docflow_documents.files.schemas import FileDownload
 from docflow_documents.files.service import FileService
@@ -15,6 +14,7 @@ from docflow_documents.outsiders.repository import OutsiderSessionRepository
 from docflow_shared.errors import Unauthorized
 from docflow_shared.events import Client
 from docflow_shared.events.catalogue import RouteExternalAccessGranted, RouteExternalAccessRevoked
+from docflow_shared.projection.outsiders import live
 
 
 class OutsiderService:
@@ -35,8 +35,7 @@ class OutsiderService:
         if not session_token:
             raise Unauthorized("This needs the DocFlow-External-Session header.", slug="session-missing")
         session = await self.repository.get(hashlib.sha256(session_token.encode()).hexdigest())
-        now_us = int(datetime.now(UTC).timestamp() * 1_000_000)
-        if session is None or int(session["expires_us"]) <= now_us:
+        if session is None or not live(session):
             raise Unauthorized("The session is unknown or has expired.", slug="session-invalid")
         return await self.files.serve(document_id=str(session["document_id"]), file_id=file_id,
                                       range_header=range_header, if_none_match=if_none_match,

@@ -32,10 +32,6 @@ from docflow_shared.sealed import SecretSealer, secret_context
 LINK_PREFIX = "lnk"
 
 
-def us(at: datetime) -> int:
-    return int(at.timestamp() * 1_000_000)
-
-
 def external_id(entry: SignerDocument, *, delegate: bool) -> str:
     """The identity an outside participant signs and acts under (signing knows them by it)."""
     return f"ext:{entry['_id']}:d" if delegate else f"ext:{entry['_id']}"
@@ -70,8 +66,8 @@ class ExternalService:
         await self.repository.insert_link({
             "_id": link_id, "token_hash": secrets.token_hash(token), "request_id": request["_id"],
             "document_id": request["document_id"], "entry_id": entry["_id"], "email": email,
-            "delegate": delegate, "state": "new", "expires_us": us(expires_at), "code_sends": 0,
-            "last_code_us": 0, "failures": 0, "created_at": now,
+            "delegate": delegate, "state": "new", "expires_at": expires_at, "code_sends": 0,
+            "last_code_at": None, "failures": 0, "created_at": now,
         })
         await self.repository.supersede(link_id, request_id=request["_id"], entry_id=entry["_id"], delegate=delegate)
         link = f"{self.settings.public_base_url.rstrip('/')}{self.settings.external_link_path}{token}"
@@ -94,7 +90,7 @@ class ExternalService:
         if link["state"] == "superseded":
             raise Gone("A newer link was sent to this address; use the latest e-mail.", slug="link-superseded")
         request = await self.requests.get(link["request_id"])
-        if int(link["expires_us"]) <= us(now_utc()) or request is None or request["status"] != "open":
+        if link["expires_at"] <= now_utc() or request is None or request["status"] != "open":
             raise Gone("This link has expired.", slug="link-expired")
         return link
 
@@ -105,8 +101,8 @@ class ExternalService:
         code = secrets.new_code()
         expires_at = now + timedelta(seconds=self.settings.external_code_seconds)
         claimed = await self.repository.claim_code(
-            link["_id"], code_hash=secrets.code_hash(self.code_key, link["_id"], code), now_us=us(now),
-            code_expires_us=us(expires_at), gap_us=int(self.settings.external_code_gap_seconds * 1_000_000),
+            link["_id"], code_hash=secrets.code_hash(self.code_key, link["_id"], code), now=now,
+            code_expires_at=expires_at, gap=timedelta(seconds=self.settings.external_code_gap_seconds),
             max_sends=self.settings.external_code_sends)
         if claimed is None:
             raise TooManyRequests("A code was sent recently; use it or wait before asking again.",
@@ -130,7 +126,7 @@ class ExternalService:
         link = await self._valid_link(token)
         now = now_utc()
         if not await self.repository.use(link["_id"], code_hash=secrets.code_hash(self.code_key, link["_id"], code),
-                                         now_us=us(now)):
+                                         now=now):
             counted = await self.repository.count_failure(link["_id"], max_failures=self.settings.external_max_failures)
             if counted is not None and counted["state"] == "locked":
                 raise Gone("This link is locked after too many wrong codes.", slug="link-locked")
@@ -143,7 +139,7 @@ class ExternalService:
             "_id": secrets.token_hash(session_token), "link_id": link["_id"],
             "request_id": link["request_id"], "document_id": link["document_id"],
             "entry_id": link["entry_id"], "email": link["email"], "delegate": bool(link["delegate"]),
-            "signer_id": signer_id, "expires_us": us(expires_at), "created_at": now}
+            "signer_id": signer_id, "expires_at": expires_at, "created_at": now}
         await self.repository.insert_session(session)
         granted = RouteExternalAccessGranted(
             session_hash=session["_id"], request_id=link["request_id"], document_id=link["document_id"],
@@ -159,7 +155,7 @@ class ExternalService:
         if not session_token:
             raise Unauthorized("This needs the DocFlow-External-Session header.", slug="session-missing")
         found = await self.repository.session(secrets.token_hash(session_token))
-        if found is None or int(found["expires_us"]) <= us(now_utc()):
+        if found is None or found["expires_at"] <= now_utc():
             raise Unauthorized("The session is unknown or has expired.", slug="session-invalid")
         return Outsider(request_id=found["request_id"], document_id=found["document_id"],
                                entry_id=found["entry_id"], email=found["email"], delegate=bool(found["delegate"]),

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from docflow_shared.errors import Conflict, NotFound, Unauthorized
 from docflow_shared.events.catalogue import (
@@ -12,10 +14,10 @@ from docflow_shared.events.catalogue import (
     RouteExternalAccessGranted,
     RouteExternalAccessRevoked,
 )
-from docflow_shared.mongo import Document
 from docflow_shared.projection.access import DocumentAccess, document_access
+from docflow_shared.projection.outsiders import live
 from docflow_signing.projection.repository import ProjectionRepository
-from docflow_signing.routes.repository import SEES, RouteAccessRepository
+from docflow_signing.routes.repository import SEES, RouteAccessRepository, expiry
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +60,7 @@ class RouteAccessService:
         if not session_token:
             raise Unauthorized("This needs the DocFlow-External-Session header.", slug="session-missing")
         session = await self.repository.session(hashlib.sha256(session_token.encode()).hexdigest())
-        if session is None or _expired(session, "expires_us"):
+        if session is None or not live(session):
             raise Unauthorized("The session is unknown or has expired.", slug="session-invalid")
         return Outsider(signer_id=str(session["signer_id"]), document_id=str(session["document_id"]))
 
@@ -73,7 +75,7 @@ class RouteAccessService:
     async def signing_turn(self, document_id: str, user_id: str) -> SigningTurn | None:
         """The open request the caller signs for now; 409 when their stage has not opened yet."""
         standing = await self.repository.standing(document_id, user_id, ["sign", "wait"], open_only=True)
-        if standing is None or _expired(standing, "expires_us") or _expired(standing, "until_us"):
+        if standing is None or _expired(standing, "expires_at") or _expired(standing, "until"):
             return None
         if standing["access"] == "wait":
             raise Conflict("It is not your turn to sign this document yet.", slug="out-of-turn")
@@ -84,7 +86,7 @@ class RouteAccessService:
         return not access.is_owner and await self.repository.hides_signatures(access.document_id)
 
 
-def _expired(standing: Document, field: str) -> bool:
+def _expired(standing: Mapping[str, Any], field: str) -> bool:
     """Whether the request's expiry or a delegation's end (``field``) has passed."""
-    expires_us = standing.get(field)
-    return expires_us is not None and int(expires_us) <= int(datetime.now(UTC).timestamp() * 1_000_000)
+    at = expiry(standing, field)
+    return at is not None and at <= datetime.now(UTC)
