@@ -13,7 +13,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 
 from docflow_shared.errors import Unprocessable
-from docflow_signing.crypto.certificates import now_utc, parse_certificate, pem_of
+from docflow_shared.mongo import utc_now
+from docflow_signing.crypto.certificates import parse_certificate, pem_of
 from docflow_signing.crypto.cms import decode_signature
 from docflow_signing.crypto.devca import create_ca, issue_user_certificate, sign_detached
 from docflow_signing.crypto.signing_times import SigningTimes, signing_times
@@ -82,7 +83,7 @@ class TestSignatures:
         store = TrustStore(pki.trust_dir)
         issued = pki.issue("S", key_type=key_type)
         decoded = decode_signature(sign_detached(b"data", issued))
-        times = SigningTimes(received_at=now_utc(), claimed=decoded.signing_time)
+        times = SigningTimes(received_at=utc_now(), claimed=decoded.signing_time)
         good = await verify_digest(decoded, hashlib.sha256(b"data").digest(), store,
                                    signer_cert=decoded.signer_certificate(), times=times)
         assert good.intact and good.valid and good.trusted and len(good.chain) == 2
@@ -134,10 +135,10 @@ class TestSignatures:
         signer = decoded.signer_certificate([other, asn1(issued)])
         assert signer is not None and signer.sha256 == asn1(issued).sha256
         report = await verify_digest(decoded, hashlib.sha256(b"payload").digest(), TrustStore(pki.trust_dir),
-                                     signer_cert=signer, times=SigningTimes(received_at=now_utc()))
+                                     signer_cert=signer, times=SigningTimes(received_at=utc_now()))
         assert report.trusted
 
     async def test_future_signing_time_is_refused(self, pki) -> None:
         decoded = decode_signature(sign_detached(b"x", pki.issue("F")))
         with pytest.raises(Unprocessable):
-            await signing_times(decoded, TrustStore(pki.trust_dir), received_at=now_utc(), skew_seconds=-3600)
+            await signing_times(decoded, TrustStore(pki.trust_dir), received_at=utc_now(), skew_seconds=-3600)

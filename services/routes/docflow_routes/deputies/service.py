@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from docflow_routes.clock import now_utc
 from docflow_routes.deputies.repository import DeputyDocument, DeputyRepository
 from docflow_routes.deputies.schemas import DeputyPut, DeputyRead
 from docflow_routes.projection.repository import ProjectionRepository
@@ -13,7 +12,7 @@ from docflow_routes.requests.repository import SignerDocument, StoredRequest
 from docflow_shared.errors import NotFound, Unprocessable, field_error
 from docflow_shared.events import Event, EventPayload
 from docflow_shared.events.catalogue import RouteDelegated
-from docflow_shared.mongo import stored_datetime
+from docflow_shared.mongo import stored_datetime, utc_now
 from docflow_shared.projection.repository import email_key
 
 
@@ -25,7 +24,7 @@ class DeputyService:
         self.make_event = make_event
 
     async def put(self, *, user_id: str, body: DeputyPut) -> DeputyRead:
-        now = now_utc()
+        now = utc_now()
         if body.until <= now:
             raise Unprocessable("until lies in the past.", errors=[field_error("until", "must be in the future")])
         own = await self.projection.proven_address(user_id)
@@ -39,7 +38,7 @@ class DeputyService:
         doc = await self.repository.get(user_id)
         if doc is None:
             raise NotFound("No deputy is set.")
-        return _read(doc, now_utc())
+        return _read(doc, utc_now())
 
     async def clear(self, *, user_id: str) -> None:
         if not await self.repository.delete(user_id):

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from docflow_routes.clock import now_utc
 from docflow_routes.external import secrets
 from docflow_routes.external.repository import ExternalLinkDocument, ExternalRepository, ExternalSessionDocument
 from docflow_routes.external.schemas import ExternalFile, ExternalView, LinkOpened, SessionOpened
@@ -26,6 +25,7 @@ from docflow_shared.events.catalogue import (
     RouteExternalInvited,
 )
 from docflow_shared.ids import new_id
+from docflow_shared.mongo import utc_now
 from docflow_shared.outbox import retry_stale
 from docflow_shared.sealed import SecretSealer, secret_context
 
@@ -54,7 +54,7 @@ class ExternalService:
         """A new link for ``entry`` (or its delegate), stored hashed; the event carries it sealed.
         It replaces the person's earlier unused links for the entry (a reminder's fresh link makes
         the first one stop working: services/routes/README.md, "Reminders to outsiders")."""
-        now = now_utc()
+        now = utc_now()
         expires_at = now + timedelta(days=self.settings.external_link_days)
         request_expiry = request.get("expires_at")
         if isinstance(request_expiry, datetime):
@@ -90,14 +90,14 @@ class ExternalService:
         if link["state"] == "superseded":
             raise Gone("A newer link was sent to this address; use the latest e-mail.", slug="link-superseded")
         request = await self.requests.get(link["request_id"])
-        if link["expires_at"] <= now_utc() or request is None or request["status"] != "open":
+        if link["expires_at"] <= utc_now() or request is None or request["status"] != "open":
             raise Gone("This link has expired.", slug="link-expired")
         return link
 
     async def open(self, token: str) -> LinkOpened:
         """Send a code to the link's address (at most one a minute, five per link)."""
         link = await self._valid_link(token)
-        now = now_utc()
+        now = utc_now()
         code = secrets.new_code()
         expires_at = now + timedelta(seconds=self.settings.external_code_seconds)
         claimed = await self.repository.claim_code(
@@ -124,7 +124,7 @@ class ExternalService:
     async def verify(self, token: str, code: str) -> SessionOpened:
         """The right code spends the link and opens a session; wrong ones count, and lock it."""
         link = await self._valid_link(token)
-        now = now_utc()
+        now = utc_now()
         if not await self.repository.use(link["_id"], code_hash=secrets.code_hash(self.code_key, link["_id"], code),
                                          now=now):
             counted = await self.repository.count_failure(link["_id"], max_failures=self.settings.external_max_failures)
@@ -155,7 +155,7 @@ class ExternalService:
         if not session_token:
             raise Unauthorized("This needs the DocFlow-External-Session header.", slug="session-missing")
         found = await self.repository.session(secrets.token_hash(session_token))
-        if found is None or found["expires_at"] <= now_utc():
+        if found is None or found["expires_at"] <= utc_now():
             raise Unauthorized("The session is unknown or has expired.", slug="session-invalid")
         return Outsider(request_id=found["request_id"], document_id=found["document_id"],
                                entry_id=found["entry_id"], email=found["email"], delegate=bool(found["delegate"]),

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from docflow_routes.clock import now_utc
 from docflow_routes.projection.repository import ProjectionRepository
 from docflow_routes.requests import events
 from docflow_routes.requests.lifecycle import RequestLifecycle, title_of
@@ -19,6 +18,7 @@ from docflow_shared.errors import Conflict, Forbidden, NotFound, Unprocessable, 
 from docflow_shared.events import Event, EventPayload, Person
 from docflow_shared.events.catalogue import RouteActionOrigin
 from docflow_shared.faults import pause_point
+from docflow_shared.mongo import utc_now
 from docflow_shared.outbox import Whole
 from docflow_shared.projection.repository import email_key
 
@@ -82,7 +82,7 @@ class RouteActions:
     async def _approve(self, turn: Turn, origin: RouteActionOrigin) -> None:
         if role_of(turn.entry) != "approve":
             raise Conflict("Your part in this route is to sign, not to approve.", slug="wrong-role")
-        now = now_utc()
+        now = utc_now()
         if not await self.repository.mark_acted(turn.entry["_id"], status="approved", by=turn.acted_by, at=now):
             raise Conflict("You have already acted on this request.", slug="already-acted")
         await pause_point("routes.action.after_mark")
@@ -92,7 +92,7 @@ class RouteActions:
         await self.lifecycle.settle(turn.request["_id"], [self.make_event(approved)])
 
     async def _decline(self, turn: Turn, body: DeclineBody, origin: RouteActionOrigin) -> None:
-        now = now_utc()
+        now = utc_now()
         if not await self.repository.mark_acted(turn.entry["_id"], status="declined", by=turn.acted_by, at=now,
                                                 reason=body.reason):
             raise Conflict("You have already acted on this request.", slug="already-acted")
@@ -123,7 +123,7 @@ class RouteActions:
     async def _delegate(self, request: Whole, entries: list[SignerDocument], entry: SignerDocument, delegator: Person,
                         body: DelegateBody, origin: RouteActionOrigin) -> None:
         request_id, document_id = request["_id"], request["document_id"]
-        now = now_utc()
+        now = utc_now()
         if body.until is not None and body.until <= now:
             raise Unprocessable("until lies in the past.", errors=[field_error("until", "must be in the future")])
         address = email_key(body.email)
@@ -170,7 +170,7 @@ class RouteActions:
         """The entry the caller acts on, as its participant or as its delegate; 403 for an
         expired delegation or no part, 409 out of turn."""
         request, entries = await self._open_request(user_id, document_id, request_id)
-        now = now_utc()
+        now = utc_now()
         own = [e for e in entries if e["user_id"] == user_id and e["status"] == "pending" and role_of(e) != "cc"]
         delegated = [e for e in entries if e.get("delegate_user_id") == user_id and e["status"] == "pending"]
         for entry in delegated:

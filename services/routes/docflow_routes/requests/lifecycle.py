@@ -9,7 +9,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from docflow_routes.clock import now_utc
 from docflow_routes.projection.repository import ProjectionRepository, SignatureDocument
 from docflow_routes.requests import events
 from docflow_routes.requests.access import CLOSED_WITHOUT_ACCESS, with_access
@@ -30,7 +29,7 @@ from docflow_routes.requests.stages import (
 )
 from docflow_shared.events import Event, EventPayload, Person
 from docflow_shared.events.catalogue import DocumentSigned
-from docflow_shared.mongo import Document
+from docflow_shared.mongo import Document, utc_now
 from docflow_shared.outbox import Whole, retry_stale
 
 if TYPE_CHECKING:
@@ -67,7 +66,7 @@ class RequestLifecycle:
                         await self.repository.mark_signed(entry["_id"], signature_id=found["_id"],
                                                           at=found["signed_at"], by=str(found["signer_id"]))
                         entry.update({"status": "signed", "signature_id": found["_id"]})
-            now = now_utc()
+            now = utc_now()
             current = open_stage(request, entries)
             if current is None:
                 acted = [e for e in entries if e["status"] in DONE]
@@ -214,7 +213,7 @@ class RequestLifecycle:
     async def _close(self, request: Whole, status: str, reason: str, entries: list[SignerDocument],
                      announce: Sequence[Event] = ()) -> None:
         event = self.make_event(events.cancelled(request, user_ids(entries)))
-        await self.write(request, entries, {"status": status, "closed_at": now_utc(), "close_reason": reason},
+        await self.write(request, entries, {"status": status, "closed_at": utc_now(), "close_reason": reason},
                           [*announce, event])
 
     async def close_for_deleted_document(self, document_id: str) -> None:

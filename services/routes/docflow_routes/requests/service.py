@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timedelta
 
-from docflow_routes.clock import now_utc
 from docflow_routes.deputies.service import DeputyService
 from docflow_routes.ids import REQUEST_PREFIX
 from docflow_routes.projection.repository import ProjectionRepository
@@ -33,7 +32,7 @@ from docflow_shared.errors import Conflict, Forbidden, NotFound, Unprocessable, 
 from docflow_shared.events import Event, EventPayload
 from docflow_shared.events.catalogue import RouteActionOrigin
 from docflow_shared.ids import new_id, well_formed
-from docflow_shared.mongo import Document
+from docflow_shared.mongo import Document, utc_now
 from docflow_shared.outbox import Whole, retry_stale
 from docflow_shared.pagination import NEWEST_FIRST, Page
 from docflow_shared.projection.access import DocumentAccess, document_access
@@ -61,7 +60,7 @@ class SignatureRequestService:
         access = await self.visible_document(document_id, user_id)
         if not access.is_owner:
             raise Forbidden("Only the owner can ask for signatures.", slug="not-owner")
-        now = now_utc()
+        now = utc_now()
         if body.expires_at is not None and body.expires_at <= now:
             raise Unprocessable("expires_at lies in the past.",
                                 errors=[field_error("expires_at", "must be in the future")])
@@ -139,7 +138,7 @@ class SignatureRequestService:
             entries = await self.repository.signers_of(request_id)
             event = self.make_event(events.cancelled(current, user_ids(entries)))
             changes, access_events = with_access(
-                current, entries, {"status": "cancelled", "closed_at": now_utc(), "close_reason": "cancelled"},
+                current, entries, {"status": "cancelled", "closed_at": utc_now(), "close_reason": "cancelled"},
                 self.make_event)
             revoked = await self.lifecycle.external.revocations(request_id)
             return await self.repository.update(current, changes, [event, *access_events, *revoked])

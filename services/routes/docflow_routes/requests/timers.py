@@ -8,13 +8,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from docflow_routes.clock import now_utc
 from docflow_routes.projection.repository import ProjectionRepository
 from docflow_routes.requests import events
 from docflow_routes.requests.lifecycle import RequestLifecycle, title_of
 from docflow_routes.requests.repository import SignatureRequestRepository
 from docflow_routes.requests.stages import role_of, rules_of, stage_of, your_turn
 from docflow_shared.events import Event
+from docflow_shared.mongo import utc_now
 from docflow_shared.outbox import StaleDocument, Whole
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class RouteTimers:
     async def tick(self) -> None:
         """One pass of the background loop: expire, remind, and settle the next batch of open requests
         (which repairs a signature stored without its signer entry being marked, e.g. after a crash)."""
-        now = now_utc()
+        now = utc_now()
         for request in await self.repository.expired(now):
             await self._expire(request, now)
         for request in await self.repository.due_reminders(now):
