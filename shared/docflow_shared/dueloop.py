@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -82,6 +83,13 @@ class DueLoop:
                 logger.warning("%s %s not attempted: %r", self.what, work_id, exc)
             except Exception:
                 logger.exception("%s %s attempt failed", self.what, work_id)
+
+
+def retry_delay(attempts: int, *, base_seconds: float, max_seconds: float) -> float:
+    """Seconds until the next attempt after ``attempts`` failed ones: ``base · 2^(n-1)``, at most
+    ``max_seconds``, spread by ±20 % so that entries that failed together do not retry together."""
+    delay = min(base_seconds * 2 ** max(attempts - 1, 0), max_seconds)
+    return float(delay * random.uniform(0.8, 1.2))
 
 
 class LogEntry(Stored, total=False):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,6 +19,7 @@ from docflow_mail.settings import MailSettings
 from docflow_mail.smtp.client import SendFailed, SmtpPool
 from docflow_mail.smtp.message import compose, envelope_address, recipient_address
 from docflow_mail.templates.renderer import RenderedMessage, TemplateRenderer, pick_locale
+from docflow_shared.dueloop import retry_delay
 from docflow_shared.errors import Conflict, NotFound
 from docflow_shared.events import Event
 from docflow_shared.events.catalogue import UserDeleted
@@ -205,15 +205,12 @@ class DeliveryService:
                                lambda current: [mail_failed(self.runtime, current, error)])
             return DeliveryStatus.FAILED
         MAIL_DELIVERIES.labels("failed").inc()
-        delay = self.backoff(attempts)
+        delay = retry_delay(attempts, base_seconds=self.settings.retry_base_seconds,
+                            max_seconds=self.settings.retry_max_seconds)
         logger.info("delivery %s will be retried in %.1fs: %s", claimed["_id"], delay, error)
         await self._record(claimed, {"status": DeliveryStatus.RETRYING.value, "last_error": error,
                                      "next_attempt_at": at + timedelta(seconds=delay)})
         return DeliveryStatus.RETRYING
-
-    def backoff(self, attempts: int) -> float:
-        base = self.settings.retry_base_seconds * (2 ** max(attempts - 1, 0))
-        return float(min(base, self.settings.retry_max_seconds) * random.uniform(0.8, 1.2))
 
     async def _record(self, claimed: Whole, changes: dict[str, Any],
                       events: Callable[[Whole], list[Event]] = lambda _: [],

@@ -22,6 +22,7 @@ from docflow_notify.webhooks.repository import EVERYONE, WebhookDocument, Webhoo
 from docflow_notify.webhooks.schemas import DeliveryRead, DeliveryStatus
 from docflow_notify.webhooks.service import WebhookService, signing_secrets
 from docflow_notify.webhooks.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_header
+from docflow_shared.dueloop import retry_delay
 from docflow_shared.errors import NotFound
 from docflow_shared.events import Event
 from docflow_shared.ids import new_id
@@ -126,8 +127,8 @@ class DeliveryService:
         if error.startswith("refused:"):
             await self._fail(claimed, status, error, outcome="refused")
             return
-        delay = min(self.settings.webhook_retry_base_seconds * 2 ** (claimed["attempts"] - 1),
-                    self.settings.webhook_retry_max_seconds)
+        delay = retry_delay(claimed["attempts"], base_seconds=self.settings.webhook_retry_base_seconds,
+                            max_seconds=self.settings.webhook_retry_max_seconds)
         due = utc_now() + timedelta(seconds=delay)
         if due > claimed["give_up_at"]:
             await self._fail(claimed, status, error, outcome="given_up")
