@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import time
 import uuid
 from datetime import datetime
@@ -24,6 +23,7 @@ from typing import Any
 import httpx
 from pymongo.asynchronous.collection import AsyncCollection
 
+from bench.figures import compared_rates
 from bench.stack import BenchStack, bench_stack, options, save
 from docflow_dev.testing.asserts import eventually
 from docflow_shared.bus import EventBus
@@ -121,16 +121,12 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         finally:
             await producer.close()
             await mongo.close()
-    service_rate, bare_rate = statistics.median(service), statistics.median(baseline)
     return {
         "events_per_round": args.events,
         "documents": args.documents,
         "publish_concurrency": args.concurrency,
         "bare_writers": PREFETCH,
-        "audit_records_per_s": round(service_rate, 1),
-        "bare_inserts_per_s": round(bare_rate, 1),
-        "ratio": round(service_rate / bare_rate, 3),
-        "rounds": {"audit": [round(x, 1) for x in service], "bare": [round(x, 1) for x in baseline]},
+        **compared_rates(("audit_records", service), ("bare_inserts", baseline)),
     }
 
 

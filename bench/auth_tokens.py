@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import statistics
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -30,6 +29,7 @@ from typing import Any
 import aiohttp
 from argon2 import PasswordHasher
 
+from bench.figures import percentile
 from bench.stack import TICKS, bench_stack, options, process_cpu_seconds, save
 from docflow_auth.settings import AuthSettings
 
@@ -81,14 +81,13 @@ async def phase(name: str, pid: int, seconds: float, concurrency: int,
     done = len(latencies) - failures
     rate = done / wall
     cores_used = cpu / wall
-    latencies.sort()
     return {
         "phase": name, "ok": done, "failed": failures, "seconds": round(wall, 2),
         "per_s": round(rate, 1), "service_cores_used": round(cores_used, 2),
         "per_core": round(rate / max(cores_used, 0.01), 1), "per_process": round(rate, 1),
         "machine_cores_busy": round(busy / wall, 2),
-        "p50_ms": round(1000 * statistics.median(latencies), 1) if latencies else None,
-        "p99_ms": round(1000 * latencies[int(len(latencies) * 0.99) - 1], 1) if latencies else None,
+        "p50_ms": round(1000 * percentile(latencies, 0.50), 1) if latencies else None,
+        "p99_ms": round(1000 * percentile(latencies, 0.99), 1) if latencies else None,
     }
 
 
@@ -134,7 +133,9 @@ def main() -> None:
     baseline = argon2_baseline(3.0)
     print(f"argon2id baseline: {baseline['verify_per_cpu_s']} verify per CPU-second in-process", flush=True)
     with bench_stack(("auth",)) as stack:
-        pid = stack.processes["auth"].process.pid  # type: ignore[union-attr]
+        process = stack.processes["auth"].process
+        assert process is not None
+        pid = process.pid
         phases = asyncio.run(run(stack.url("auth"), pid, seconds=args.seconds, concurrency=args.concurrency,
                                  accounts=args.accounts))
     login, refresh = phases["login"], phases["refresh"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import httpx
 
 from bench.documents_common import Target, documents_target
+from bench.figures import percentiles
 from bench.stack import save
 from docflow_documents.documents.service import search_text, tags_text
 from docflow_documents.ids import ID_LENGTH, LISTING_ORDER, sort_key
@@ -68,9 +68,7 @@ async def latency(http: httpx.AsyncClient, target: Target, params: dict[str, Any
         response.raise_for_status()
         if len(response.json()["items"]) != expect:
             raise RuntimeError(f"{params}: {len(response.json()['items'])} items, expected {expect}")
-    times.sort()
-    return {"p50_ms": round(statistics.median(times), 2), "p95_ms": round(times[int(len(times) * 0.95) - 1], 2),
-            "max_ms": round(times[-1], 2)}
+    return percentiles(times, digits=2)
 
 
 async def database_baseline(target: Target, owner_id: str, n: int) -> dict[str, float] | None:
@@ -88,8 +86,7 @@ async def database_baseline(target: Target, owner_id: str, n: int) -> dict[str, 
             times.append((time.perf_counter() - started) * 1000)
     finally:
         await client.close()
-    times.sort()
-    return {"p50_ms": round(statistics.median(times), 2), "p95_ms": round(times[int(len(times) * 0.95) - 1], 2)}
+    return percentiles(times, digits=2)
 
 
 async def measure(target: Target, count: int, n: int) -> dict[str, Any]:

@@ -1,10 +1,9 @@
 """What the mail benchmarks share: an SMTP sink that notes when each message was accepted,
-a publisher on the stack's namespace, and percentiles."""
+a publisher on the stack's namespace."""
 
 from __future__ import annotations
 
 import asyncio
-import statistics
 import threading
 import time
 
@@ -71,13 +70,6 @@ async def publisher(stack: Stack) -> EventBus:
     if not await bus.wait_ready(15):
         raise SystemExit("broker not reachable")
     return bus
-
-
-def percentiles(samples_ms: list[float]) -> dict[str, float]:
-    ordered = sorted(samples_ms)
-    quantiles = statistics.quantiles(ordered, n=100)
-    return {"p50_ms": round(statistics.median(ordered), 1), "p95_ms": round(quantiles[94], 1),
-            "p99_ms": round(quantiles[98], 1), "max_ms": round(ordered[-1], 1), "samples": len(ordered)}
 
 
 

@@ -13,8 +13,10 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from bench.mail_common import TimingSink, drop_mail_topology, percentiles, publisher
+from bench.figures import percentiles
+from bench.mail_common import TimingSink, drop_mail_topology, publisher
 from bench.stack import bench_stack, options, save
+from docflow_dev.devstack import Stack
 from docflow_shared.events import new_event
 from docflow_shared.events.catalogue import UserEmailVerificationRequested
 
@@ -25,7 +27,7 @@ def verification(email: str) -> UserEmailVerificationRequested:
                                           expires_at=datetime.now(UTC) + timedelta(minutes=10))
 
 
-async def measure(stack, sink: TimingSink, samples: int) -> list[float]:  # type: ignore[no-untyped-def]
+async def measure(stack: Stack, sink: TimingSink, samples: int) -> list[float]:
     bus = await publisher(stack)
     try:
         for _ in range(10):  # warm-up: connections, indexes, templates

@@ -21,7 +21,8 @@ import uuid
 
 import aiohttp
 
-from bench.mail_common import percentiles, wait_ready
+from bench.figures import percentiles
+from bench.mail_common import wait_ready
 from bench.stack import bench_stack, options, save
 from docflow_dev.testing.issuer import LocalIssuer
 from docflow_shared.bus import EventBus

@@ -32,9 +32,10 @@ from asn1crypto import cms
 from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
 from pyhanko_certvalidator import ValidationContext
 
+from bench.figures import percentile
 from bench.stack import bench_stack, options, process_cpu_seconds, save
 from docflow_dev.testing.issuer import LocalIssuer
-from docflow_signing.crypto.devca import Issued, create_ca, issue_user_certificate, sign_detached
+from docflow_signing.crypto.devca import Issued, KeyType, create_ca, issue_user_certificate, sign_detached
 
 FILE_BYTES = 64 * 1024
 
@@ -96,13 +97,12 @@ async def through_api(url: str, token: str, content: bytes, signature: bytes, *,
         started, cpu_started = time.perf_counter(), process_cpu_seconds(pid)
         await asyncio.gather(*(client() for _ in range(concurrency)))
         wall, cpu = time.perf_counter() - started, process_cpu_seconds(pid) - cpu_started
-    latencies.sort()
     return {
         "verifications": counts["ok"], "failed": counts["failed"], "per_s": round(counts["ok"] / wall, 1),
         "service_cpu_s": round(cpu, 2), "cores_used": round(cpu / wall, 2),
         "per_cpu_s": round(counts["ok"] / cpu, 1) if cpu else None,
-        "p50_ms": round(latencies[len(latencies) // 2] * 1000, 1) if latencies else None,
-        "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 1) if latencies else None,
+        "p50_ms": round(percentile(latencies, 0.50) * 1000, 1) if latencies else None,
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 1) if latencies else None,
     }
 
 
@@ -123,8 +123,9 @@ async def run(seconds: float, concurrency: int) -> dict[str, Any]:
             process = stack.processes["signing"].process
             assert process is not None
             token = issuer.token("usr_bench")
-            for key_type, label in (("rsa", "RSA-2048"), ("ec", "ECDSA-P256")):
-                signer = issue_user_certificate(ca, f"Bench {label}", key_type=key_type)  # type: ignore[arg-type]
+            kinds: tuple[tuple[KeyType, str], ...] = (("rsa", "RSA-2048"), ("ec", "ECDSA-P256"))
+            for key_type, label in kinds:
+                signer = issue_user_certificate(ca, f"Bench {label}", key_type=key_type)
                 signature = sign_detached(content, signer)
                 bare = await bare_pyhanko(ca, content, signature, seconds)
                 api = await through_api(url, token, content, signature, pid=process.pid, seconds=seconds,
