@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 from pymongo import AsyncMongoClient
 
+from bench.figures import percentiles
 from bench.stack import bench_stack, options, process_cpu_seconds, save
 from docflow_dev.testing.issuer import LocalIssuer
 from docflow_shared.ids import new_id
@@ -83,13 +84,9 @@ async def latencies(session: aiohttp.ClientSession, url: str, headers: dict[str,
         assert response.status == 200, body[:300]
         size = len(body)
     cpu = process_cpu_seconds(pid) - cpu_started
-    timings.sort()
-
-    def at(q: float) -> float:
-        return round(timings[min(len(timings) - 1, int(len(timings) * q))] * 1000, 1)
-
-    return {"requests": requests, "bytes": size, "p50_ms": at(0.5), "p95_ms": at(0.95), "p99_ms": at(0.99),
-            "service_cpu_ms_per_request": round(cpu * 1000 / requests, 1)}
+    figures = percentiles([timing * 1000 for timing in timings])
+    return {"requests": requests, "bytes": size, "p50_ms": figures["p50_ms"], "p95_ms": figures["p95_ms"],
+            "p99_ms": figures["p99_ms"], "service_cpu_ms_per_request": round(cpu * 1000 / requests, 1)}
 
 
 async def run(requests: int, signatures: int) -> dict[str, Any]:
