@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from docflow_notify.deliveries.router import router as deliveries_router
 from docflow_notify.streams.router import router as streams_router
 from docflow_notify.webhooks.router import router as webhooks_router
 from docflow_shared.web import api_routers
@@ -13,4 +14,5 @@ def routers() -> list[APIRouter]:
     return api_routers(
         ("/events", streams_router, "events"),
         ("/webhooks", webhooks_router, "webhooks"),
+        ("/webhooks", deliveries_router, "webhooks"),
     )

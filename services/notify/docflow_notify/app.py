@@ -9,9 +9,9 @@ from fastapi import FastAPI
 
 from docflow_notify import api
 from docflow_notify.context import OUTBOX_COLLECTIONS, NotifyContext
+from docflow_notify.deliveries import handlers as delivery_handlers
 from docflow_notify.settings import NotifySettings
 from docflow_notify.streams import handlers as stream_handlers
-from docflow_notify.webhooks import handlers as webhook_handlers
 from docflow_shared.runtime import ServiceRuntime
 from docflow_shared.tasks import within
 from docflow_shared.web import app_settings, create_service_app
@@ -29,7 +29,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     for event_type, handler in stream_handlers.broadcasts(ctx).items():
         runtime.bus.subscribe_broadcast([event_type], handler)
     try:
-        async with runtime.serving(app, ctx, webhook_handlers.subscriptions(ctx)):
+        async with runtime.serving(app, ctx, delivery_handlers.subscriptions(ctx)):
             runtime.every(EXPIRY_CHECK_SECONDS, ctx.streams.close_expired, name="stream-expiry")
             runtime.add_task(ctx.send_loop.start())
             try:

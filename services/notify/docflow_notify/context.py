@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import aiohttp
 
+from docflow_notify.deliveries.repository import DeliveryRepository
+from docflow_notify.deliveries.service import DeliveryService
 from docflow_notify.settings import NotifySettings
 from docflow_notify.streams.hub import Hub
 from docflow_notify.streams.repository import NotificationRepository
 from docflow_notify.streams.service import StreamService
-from docflow_notify.webhooks.deliveries import DeliveryRepository
 from docflow_notify.webhooks.guard import AddressGuard, GuardedResolver
 from docflow_notify.webhooks.repository import WebhookRepository
-from docflow_notify.webhooks.sender import DeliveryService
 from docflow_notify.webhooks.service import WebhookService
 from docflow_shared.dueloop import DueLoop
 from docflow_shared.runtime import ContextBase, ServiceRuntime

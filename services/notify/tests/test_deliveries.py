@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest_asyncio
 from pymongo import AsyncMongoClient, monitoring
 
-from docflow_notify.webhooks.deliveries import DeliveryRepository
+from docflow_notify.deliveries.repository import DeliveryRepository
 from docflow_shared.mongo import Document, utc_now
 from docflow_shared.outbox import Whole
 

@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from docflow_notify.deliveries.repository import DeliveryRepository, WebhookDeliveryDocument
+from docflow_notify.deliveries.schemas import DeliveryRead
 from docflow_notify.streams.repository import NotificationRepository
 from docflow_notify.streams.schemas import Notification
-from docflow_notify.webhooks.deliveries import DeliveryRepository, WebhookDeliveryDocument
 from docflow_notify.webhooks.repository import WebhookDocument, WebhookRepository
-from docflow_notify.webhooks.schemas import DeliveryRead, WebhookRead
+from docflow_notify.webhooks.schemas import WebhookRead
 from docflow_shared.mongo import Document, stored_datetime, utc_now
 
 

@@ -1,1 +1,1 @@
-"""Webhooks: endpoints, signed deliveries with retries, the delivery log."""
+"""Webhooks: the endpoints users register, their secrets and the addresses they may reach."""

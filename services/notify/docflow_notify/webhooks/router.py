@@ -1,11 +1,11 @@
-"""``/api/v1/webhooks``: register endpoints, rotate their secrets, read and replay deliveries."""
+"""``/api/v1/webhooks``: register endpoints and rotate their secrets."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
 from docflow_notify.dependencies import Ctx, Cursor, Limit
-from docflow_notify.webhooks.schemas import DeliveryRead, WebhookCreate, WebhookRead, WebhookSecret, WebhookUpdate
+from docflow_notify.webhooks.schemas import WebhookCreate, WebhookRead, WebhookSecret, WebhookUpdate
 from docflow_shared.pagination import Page
 from docflow_shared.web import CurrentUser
 
@@ -43,15 +43,3 @@ async def delete_webhook(webhook_id: str, user: CurrentUser, ctx: Ctx) -> Respon
              summary="Rotate the secret (the previous one signs too during the overlap)")
 async def rotate_secret(webhook_id: str, user: CurrentUser, ctx: Ctx) -> WebhookSecret:
     return await ctx.webhooks.rotate_secret(user, webhook_id)
-
-
-@router.get("/{webhook_id}/deliveries", response_model=Page[DeliveryRead], summary="The delivery log")
-async def list_deliveries(webhook_id: str, user: CurrentUser, ctx: Ctx, cursor: Cursor = None,
-                          limit: Limit = 50) -> Page[DeliveryRead]:
-    return await ctx.deliveries.list(user, webhook_id, cursor=cursor, limit=limit)
-
-
-@router.post("/{webhook_id}/deliveries/{delivery_id}/redeliver", response_model=DeliveryRead,
-             status_code=status.HTTP_202_ACCEPTED, summary="Send a delivery again now")
-async def redeliver(webhook_id: str, delivery_id: str, user: CurrentUser, ctx: Ctx) -> DeliveryRead:
-    return await ctx.deliveries.redeliver(user, webhook_id, delivery_id)

@@ -1,9 +1,8 @@
-"""Webhooks and their deliveries as the API shows them."""
+"""Webhooks as the API shows them."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -12,7 +11,6 @@ from docflow_notify.streams.concerns import ROUTE_TYPES
 from docflow_shared.mongo import stored_datetime
 
 if TYPE_CHECKING:
-    from docflow_notify.webhooks.deliveries import WebhookDeliveryDocument
     from docflow_notify.webhooks.repository import WebhookDocument
 
 # what a webhook may subscribe to: what happens to documents (their owner's, or every one for an
@@ -85,40 +83,3 @@ class WebhookSecret(WebhookRead):
     """A webhook with its signing secret: answered once, on creation and on rotation."""
 
     secret: str
-
-
-class DeliveryStatus(StrEnum):
-    PENDING = "pending"      # stored, not tried yet
-    SENDING = "sending"      # claimed by a sender
-    RETRYING = "retrying"    # failed; tried again at next_attempt_at
-    DELIVERED = "delivered"  # the receiver answered 2xx
-    FAILED = "failed"        # out of time (24 h), refused address, or webhook gone
-
-
-OPEN_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.RETRYING)
-
-
-class DeliveryRead(BaseModel):
-    id: str
-    webhook_id: str
-    event_id: str
-    event_type: str
-    status: DeliveryStatus
-    attempts: int
-    last_status_code: int | None = None
-    last_error: str | None = None
-    created_at: datetime
-    next_attempt_at: datetime | None = None
-    delivered_at: datetime | None = None
-    failed_at: datetime | None = None
-
-    @classmethod
-    def from_document(cls, doc: WebhookDeliveryDocument) -> DeliveryRead:
-        status = DeliveryStatus(doc["status"])
-        return cls(id=doc["_id"], webhook_id=doc["webhook_id"], event_id=doc["event_id"],
-                   event_type=doc["event_type"], status=status, attempts=int(doc.get("attempts", 0)),
-                   last_status_code=doc.get("last_status_code"), last_error=doc.get("last_error"),
-                   created_at=stored_datetime(doc["created_at"]) or doc["created_at"],
-                   next_attempt_at=stored_datetime(doc.get("next_attempt_at")) if status in OPEN_STATUSES else None,
-                   delivered_at=stored_datetime(doc.get("delivered_at")),
-                   failed_at=stored_datetime(doc.get("failed_at")))

@@ -8,7 +8,7 @@ from typing import Any
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from docflow_notify.webhooks.schemas import OPEN_STATUSES, DeliveryStatus
+from docflow_notify.deliveries.schemas import OPEN_STATUSES, DeliveryStatus
 from docflow_shared.dueloop import DeliveryLog, LogEntry
 from docflow_shared.mongo import Document, migrate_times, utc_now
 from docflow_shared.outbox import REV, Whole, outbox_fields, retry_stale

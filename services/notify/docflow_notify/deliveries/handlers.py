@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 
 from docflow_notify.context import NotifyContext
+from docflow_notify.deliveries.service import DeliveryService
 from docflow_notify.webhooks.schemas import WEBHOOK_TYPES
-from docflow_notify.webhooks.sender import DeliveryService
 from docflow_shared.bus import Handler
 from docflow_shared.events import Event
 

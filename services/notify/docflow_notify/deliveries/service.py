@@ -13,13 +13,13 @@ from urllib.parse import urlsplit
 import aiohttp
 from opentelemetry.trace import SpanKind
 
+from docflow_notify.deliveries.repository import DeliveryRepository, WebhookDeliveryDocument
+from docflow_notify.deliveries.schemas import DeliveryRead, DeliveryStatus
 from docflow_notify.settings import NotifySettings
 from docflow_notify.streams.concerns import document_owner, links
 from docflow_notify.streams.schemas import Notification
-from docflow_notify.webhooks.deliveries import DeliveryRepository, WebhookDeliveryDocument
 from docflow_notify.webhooks.guard import AddressGuard, RefusedAddress
 from docflow_notify.webhooks.repository import EVERYONE, WebhookDocument, WebhookRepository
-from docflow_notify.webhooks.schemas import DeliveryRead, DeliveryStatus
 from docflow_notify.webhooks.service import WebhookService, signing_secrets
 from docflow_notify.webhooks.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_header
 from docflow_shared.dueloop import retry_delay
