@@ -36,7 +36,7 @@ from pymongo.results import UpdateResult
 
 from docflow_shared.events import Event
 from docflow_shared.mongo import NOT_DELETED, Document, utc_now
-from docflow_shared.outbox import REV, Outbox, Whole, read_many, read_one
+from docflow_shared.outbox import REV, Outbox, Whole, outbox_fields, read_many, read_one
 
 D = TypeVar("D", bound=Mapping[str, Any])
 
@@ -159,6 +159,11 @@ class Repository(Collection[D]):
         written = {doc["_id"]: doc.get(WRITE_ID)
                    async for doc in self.collection.find({"_id": {"$in": ids}}, {WRITE_ID: 1})}
         return [written.get(document["_id"]) == document[WRITE_ID] for _, document in replacements]
+
+    async def guard_older(self) -> None:
+        """At start: documents stored before the collection carried the revision guard get one, so
+        that ``update`` can replace them (before ``migrate_times``, which raises it)."""
+        await self.collection.update_many({REV: {"$exists": False}}, {"$set": outbox_fields()})
 
     async def soft_delete(self, current: Whole, events: Sequence[Event], changes: Mapping[str, Any] | None = None,
                           *, at: datetime | None = None, unset: Sequence[str] = ()) -> Whole:

@@ -11,7 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from docflow_notify.deliveries.schemas import OPEN_STATUSES, DeliveryStatus
 from docflow_shared.dueloop import DeliveryLog, LogEntry
 from docflow_shared.mongo import Document, migrate_times, utc_now
-from docflow_shared.outbox import REV, Whole, outbox_fields, retry_stale
+from docflow_shared.outbox import Whole, retry_stale
 from docflow_shared.pagination import NEWEST_FIRST
 
 COLLECTION = "webhook_deliveries"
@@ -38,8 +38,7 @@ class DeliveryRepository(DeliveryLog[WebhookDeliveryDocument]):
         super().__init__(db[COLLECTION], name="webhook-delivery")
 
     async def ensure_indexes(self) -> None:
-        # deliveries stored before the revision guard get one, then dates for epoch seconds
-        await self.collection.update_many({REV: {"$exists": False}}, {"$set": outbox_fields()})
+        await self.guard_older()  # deliveries stored before notify's log had the guard
         await migrate_times(self.collection, SCHEDULE)
         await self.collection.create_indexes([
             IndexModel([("event_id", ASCENDING), ("webhook_id", ASCENDING)], unique=True,

@@ -14,7 +14,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from docflow_shared.mongo import Document, migrate_times
-from docflow_shared.outbox import REV, Whole, outbox_fields, read_one, retry_stale, take_one
+from docflow_shared.outbox import Whole, read_one, retry_stale, take_one
 from docflow_shared.repository import Collection, Repository, Stored, guarded
 
 LINKS, SESSIONS = "external_links", "external_sessions"
@@ -68,7 +68,7 @@ class ExternalRepository(Repository[ExternalLinkDocument]):
 
     async def create_indexes(self) -> None:
         # links stored before the revision guard get one, then dates for integer microseconds
-        await self.collection.update_many({REV: {"$exists": False}}, {"$set": outbox_fields()})
+        await self.guard_older()
         await migrate_times(self.collection, list(LINK_TWINS), LINK_TWINS)
         await migrate_times(self.session_collection, list(SESSION_TWINS), SESSION_TWINS)
         await self.typed.create_index([("token_hash", ASCENDING)], unique=True)
