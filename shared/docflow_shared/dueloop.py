@@ -9,24 +9,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 
-from pymongo import ASCENDING
+from bson.errors import InvalidDocument
+from pymongo import ASCENDING, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import PyMongoError
+from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
 
 from docflow_shared.batching import GroupCommit
 from docflow_shared.errors import Conflict
 from docflow_shared.events import Event
 from docflow_shared.mongo import Document, SetTime, utc_now
 from docflow_shared.outbox import Outbox, Whole, inserted, outbox_fields, read_one, retry_stale
-from docflow_shared.repository import ENCODING_ERRORS, Repository, Stored
+from docflow_shared.repository import Repository, Stored
 
 logger = logging.getLogger(__name__)
+
+DUPLICATE_KEY = 11000
+# raised for one document while a batch is encoded, before anything is sent: a ``GroupCommit``
+# of ``insert_each`` or ``replace_each`` writes that batch again one by one (``own_errors``)
+ENCODING_ERRORS: tuple[type[Exception], ...] = (InvalidDocument,)
+# what tells, after a bulk replacement that did not match every guard, which documents were stored
+WRITE_ID = "write_id"
 
 
 @dataclass
@@ -130,6 +139,43 @@ class DeliveryLog(Repository[E]):
             self.insert_each, own_errors=ENCODING_ERRORS, name=f"{name}-inserts")
         self._outcomes: GroupCommit[tuple[dict[str, Any], dict[str, Any]], bool] = GroupCommit(
             self.replace_each, own_errors=ENCODING_ERRORS, name=f"{name}-outcomes")
+
+    async def insert_each(self, documents: Sequence[Mapping[str, Any]]) -> list[bool | BaseException]:
+        """Documents stored at the same moment (a ``GroupCommit`` batch) in one unordered insert;
+        for each, True when stored, False for a duplicate key, else its own error."""
+        try:
+            await self.collection.insert_many([dict(document) for document in documents], ordered=False)
+        except BulkWriteError as exc:
+            if exc.details.get("writeConcernErrors"):
+                raise
+            outcomes: list[bool | BaseException] = [True] * len(documents)
+            for error in exc.details.get("writeErrors", []):
+                index, code = int(error["index"]), int(error.get("code", 0))
+                outcomes[index] = False if code == DUPLICATE_KEY else OperationFailure(
+                    str(error.get("errmsg", "write error")), code)
+            return outcomes
+        return [True] * len(documents)
+
+    def replacement(self, current: Whole, changes: Mapping[str, Any], events: Sequence[Event] = (), *,
+                    unset: Sequence[str] = ()) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``update``'s guard and new document, for ``replace_each``: the new one carries a
+        ``write_id`` of its own (wake the relay after storing events)."""
+        return self.outbox.replacement(current, {**changes, WRITE_ID: os.urandom(8).hex()}, events, unset=unset)
+
+    async def replace_each(self, replacements: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> list[bool]:
+        """``replacement``s made at the same moment (a ``GroupCommit`` batch) in one unordered bulk
+        write; for each, False when another writer changed the document since it was read."""
+        if len(replacements) == 1:
+            [(guard, document)] = replacements
+            return [(await self.collection.replace_one(guard, document)).matched_count == 1]
+        result = await self.collection.bulk_write(
+            [ReplaceOne(guard, document) for guard, document in replacements], ordered=False)
+        if result.matched_count == len(replacements):
+            return [True] * len(replacements)
+        ids = [guard["_id"] for guard, _ in replacements]
+        written = {doc["_id"]: doc.get(WRITE_ID)
+                   async for doc in self.collection.find({"_id": {"$in": ids}}, {WRITE_ID: 1})}
+        return [written.get(document["_id"]) == document[WRITE_ID] for _, document in replacements]
 
     async def insert(self, entry: Mapping[str, Any]) -> bool:
         """Store a new entry; False when it is there already (a redelivered event)."""

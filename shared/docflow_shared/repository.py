@@ -11,10 +11,6 @@ keeps, as polar's ``RepositorySoftDeletionMixin`` owns its soft-delete filter:
   operator with ``outbox_rev`` raised, so that a writer holding an older copy loses its guard and
   re-reads (a claim that must read the result uses ``outbox.take_one``, which checks the same).
 
-Writes of the same moment share a round trip through a ``GroupCommit``: ``insert_each`` (one
-unordered insert) and ``replace_each`` (one bulk write of ``replacement``s), each caller still
-getting its own answer.
-
 ``D`` names the documents for readers and type checkers. Reads that a change follows return
 ``Whole`` (what ``update`` replaces); other reads go through ``typed``, the same collection
 typed as holding ``D``, and return ``D``. A collection without an outbox builds on ``Collection[D]``
@@ -23,15 +19,11 @@ alone: its typed view and the soft-delete filter.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypedDict, TypeVar, cast
 
-from bson.errors import InvalidDocument
-from pymongo import ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError, OperationFailure
 from pymongo.results import UpdateResult
 
 from docflow_shared.events import Event
@@ -39,13 +31,6 @@ from docflow_shared.mongo import NOT_DELETED, Document, utc_now
 from docflow_shared.outbox import REV, Outbox, Whole, outbox_fields, read_many, read_one
 
 D = TypeVar("D", bound=Mapping[str, Any])
-
-DUPLICATE_KEY = 11000
-# raised for one document while a batch is encoded, before anything is sent: a ``GroupCommit``
-# of ``insert_each`` or ``replace_each`` writes that batch again one by one (``own_errors``)
-ENCODING_ERRORS: tuple[type[Exception], ...] = (InvalidDocument,)
-# what tells, after a bulk replacement that did not match every guard, which documents were stored
-WRITE_ID = "write_id"
 
 
 class Stored(TypedDict, total=False):
@@ -88,22 +73,6 @@ class Collection(Generic[D]):
         """``query`` restricted to documents not soft-deleted (``NOT_DELETED``)."""
         return not_deleted(query)
 
-    async def insert_each(self, documents: Sequence[Mapping[str, Any]]) -> list[bool | BaseException]:
-        """Documents stored at the same moment (a ``GroupCommit`` batch) in one unordered insert;
-        for each, True when stored, False for a duplicate key, else its own error."""
-        try:
-            await self.collection.insert_many([dict(document) for document in documents], ordered=False)
-        except BulkWriteError as exc:
-            if exc.details.get("writeConcernErrors"):
-                raise
-            outcomes: list[bool | BaseException] = [True] * len(documents)
-            for error in exc.details.get("writeErrors", []):
-                index, code = int(error["index"]), int(error.get("code", 0))
-                outcomes[index] = False if code == DUPLICATE_KEY else OperationFailure(
-                    str(error.get("errmsg", "write error")), code)
-            return outcomes
-        return [True] * len(documents)
-
     def stored(self, document: Mapping[str, Any]) -> D:
         """A document read from this collection (a ``Whole`` about to be shown, say) as the ``D``
         it is: every writer of the collection stores ``D``."""
@@ -138,27 +107,6 @@ class Repository(Collection[D]):
         raises ``StaleDocument`` when another writer changed it since it was read."""
         return await self.outbox.update(self.collection, current, changes, events, unset=unset,
                                         purge_when_published=purge_when_published)
-
-    def replacement(self, current: Whole, changes: Mapping[str, Any], events: Sequence[Event] = (), *,
-                    unset: Sequence[str] = ()) -> tuple[dict[str, Any], dict[str, Any]]:
-        """``update``'s guard and new document, for ``replace_each``: the new one carries a
-        ``write_id`` of its own (wake the relay after storing events)."""
-        return self.outbox.replacement(current, {**changes, WRITE_ID: os.urandom(8).hex()}, events, unset=unset)
-
-    async def replace_each(self, replacements: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> list[bool]:
-        """``replacement``s made at the same moment (a ``GroupCommit`` batch) in one unordered bulk
-        write; for each, False when another writer changed the document since it was read."""
-        if len(replacements) == 1:
-            [(guard, document)] = replacements
-            return [(await self.collection.replace_one(guard, document)).matched_count == 1]
-        result = await self.collection.bulk_write(
-            [ReplaceOne(guard, document) for guard, document in replacements], ordered=False)
-        if result.matched_count == len(replacements):
-            return [True] * len(replacements)
-        ids = [guard["_id"] for guard, _ in replacements]
-        written = {doc["_id"]: doc.get(WRITE_ID)
-                   async for doc in self.collection.find({"_id": {"$in": ids}}, {WRITE_ID: 1})}
-        return [written.get(document["_id"]) == document[WRITE_ID] for _, document in replacements]
 
     async def guard_older(self) -> None:
         """At start: documents stored before the collection carried the revision guard get one, so
