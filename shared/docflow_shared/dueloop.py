@@ -14,9 +14,10 @@ import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 from bson.errors import InvalidDocument
+from pydantic import model_validator
 from pymongo import ASCENDING, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
@@ -27,6 +28,7 @@ from docflow_shared.events import Event
 from docflow_shared.mongo import Document, SetTime, utc_now
 from docflow_shared.outbox import Outbox, Whole, inserted, outbox_fields, read_one, retry_stale
 from docflow_shared.repository import Repository, Stored
+from docflow_shared.stored import Created, OptionalStoredTime, Text
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +118,28 @@ class LogEntry(Stored, total=False):
     created_at: datetime
     updated_at: SetTime  # a log may ``$set`` it in a mass change (mail's erasure)
     failed_at: datetime
+
+
+class LogEntryRead(Created):
+    """A ``LogEntry`` as the API shows it; each log's read model adds its own fields and declares
+    its statuses. ``next_attempt_at`` is shown only while the entry is open (for a claimed one it
+    is the claim's end, and for an ended one it means nothing)."""
+
+    open_statuses: ClassVar[tuple[str, ...]] = ()
+
+    event_id: str
+    event_type: Text = ""
+    status: str
+    attempts: int = 0
+    last_error: str | None = None
+    next_attempt_at: OptionalStoredTime = None
+    failed_at: OptionalStoredTime = None
+
+    @model_validator(mode="after")
+    def _due_only_while_open(self) -> Self:
+        if self.status not in self.open_statuses:
+            self.next_attempt_at = None
+        return self
 
 
 E = TypeVar("E", bound=LogEntry)

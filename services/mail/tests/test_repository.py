@@ -98,4 +98,4 @@ class TestStoredTypes:
         assert stored["context"] == {"n": 1} and isinstance(stored["outbox_rev"], int)
         [listed] = await repository.page(status="pending", recipient="t@x.kz", after={}, limit=10)
         assert "context" not in listed
-        assert DeliveryRead.from_document(listed).created_at == created
+        assert DeliveryRead.from_doc(listed).created_at == created

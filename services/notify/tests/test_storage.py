@@ -36,7 +36,7 @@ async def test_a_webhook_reads_back_as_stored_and_is_gone_once_deleted(db: Async
 
     updated = await webhooks.update("whk-store", {"description": "renamed"})
     assert updated is not None and updated["description"] == "renamed"
-    read = WebhookRead.from_document(updated)
+    read = WebhookRead.from_doc(updated)
     assert read.created_at == created and read.updated_at is not None  # ``$set``: read with stored_datetime
 
     assert await webhooks.delete("whk-store")
@@ -62,7 +62,7 @@ async def test_a_delivery_reads_back_as_stored(db: AsyncDatabase[Document]) -> N
     assert isinstance(stored["created_at"], datetime) and stored["created_at"] == created
     assert isinstance(stored["next_attempt_at"], datetime) and stored["next_attempt_at"] == created
     assert isinstance(stored["attempts"], int)
-    assert DeliveryRead.from_document(stored).created_at == created
+    assert DeliveryRead.from_doc(stored).created_at == created
 
 
 async def test_a_notification_reads_back_as_stored(db: AsyncDatabase[Document]) -> None:
@@ -77,7 +77,7 @@ async def test_a_notification_reads_back_as_stored(db: AsyncDatabase[Document]) 
     assert isinstance(stored["stored_at"], datetime)
     assert stored_datetime(stored["time"]) == at
     assert stored["links"] == {"document": "/documents/d1"}
-    assert Notification.from_document(stored).time == at
+    assert Notification.from_doc(stored).time == at
 
 
 async def test_times_once_stored_as_epoch_seconds_become_dates_at_start(db: AsyncDatabase[Document]) -> None:

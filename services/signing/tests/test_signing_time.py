@@ -198,7 +198,7 @@ class TestStoredBeforeTheRule:
                   "signer_serial_number": "1", "signer_fingerprint_sha256": "f", "signing_time": claimed,
                   "validated_at": claimed, "digest_algorithm": "sha256", "signature_algorithm": "sha256_ecdsa",
                   "chain": [], "problems": []}
-        old = SignatureRead.of({"_id": "sig_1", "document_id": "d", "file_id": "f", "signer_id": "u",
+        old = SignatureRead.from_doc({"_id": "sig_1", "document_id": "d", "file_id": "f", "signer_id": "u",
                                 "certificate_id": "c", "request_id": None, "signing_time": claimed,
                                 "created_at": created, "trusted": True, "file_sha256": "00", "report": report})
         assert old.time_basis == "claimed" and old.report.time_basis == "claimed"

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from docflow_documents.stored import CreatedAndUpdated, OptionalText, Text
+from docflow_documents.stored import CreatedAndUpdated
+from docflow_shared.stored import OptionalText, Text
 
 Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 

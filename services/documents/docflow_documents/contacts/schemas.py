@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from docflow_documents.sharing.schemas import Email
-from docflow_documents.stored import stored_time
+from docflow_shared.stored import Created, Text
 
 
 class ContactCreate(BaseModel):
@@ -18,17 +17,13 @@ class ContactCreate(BaseModel):
     email: Email
 
 
-class ContactRead(BaseModel):
-    id: str
-    user_id: str
+class ContactRead(Created):
+    user_id: str = Field(validation_alias=AliasChoices("contact_user_id", "user_id"))
     email: str
-    full_name: str
-    created_at: datetime
+    full_name: Text = ""
 
     @classmethod
-    def from_doc(cls, doc: Mapping[str, Any], person: Mapping[str, str] | None = None) -> ContactRead:
-        person = person or {}
-        return cls(id=str(doc["_id"]), user_id=str(doc["contact_user_id"]),
-                   email=person.get("email") or str(doc["email"]),
-                   full_name=person.get("full_name") or str(doc.get("full_name", "")),
-                   created_at=stored_time(doc["created_at"]))
+    def from_doc(cls, doc: Mapping[str, Any], person: Mapping[str, str] | None = None) -> Self:
+        """A stored contact, shown with the address and name the person has now when they are known."""
+        known = {key: value for key, value in (person or {}).items() if value}
+        return cls.model_validate({**doc, **known})

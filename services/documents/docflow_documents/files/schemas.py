@@ -11,7 +11,8 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from docflow_documents.files.zip_listing import ZipEntry
-from docflow_documents.stored import CreatedAndUpdated, Text
+from docflow_documents.stored import CreatedAndUpdated
+from docflow_shared.stored import Text
 
 
 class FileRead(CreatedAndUpdated):

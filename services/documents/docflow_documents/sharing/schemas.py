@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from docflow_documents.stored import Identified, OptionalText, StoredTime, Text
+from docflow_shared.stored import Identified, OptionalText, StoredTime, Text
 
 Email = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=3, max_length=254,
                                           pattern=r"^[^@\s]+@[^@\s]+$"),

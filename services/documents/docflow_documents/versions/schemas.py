@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from docflow_documents.stored import StoredRead, StoredTime, Text
+from docflow_shared.stored import StoredRead, StoredTime, Text
 
 
 class VersionRead(StoredRead):

@@ -251,7 +251,7 @@ class DeliveryService:
                                           recipient=recipient.strip().lower() if recipient else None,
                                           after=NEWEST_FIRST.after(cursor), limit=limit + 1)
         docs, next_cursor = NEWEST_FIRST.page(docs, limit)
-        items = [DeliveryRead.from_document(d) for d in docs]
+        items = [DeliveryRead.from_doc(d) for d in docs]
         return Page[DeliveryRead](items=items, next_cursor=next_cursor)
 
     async def retry(self, delivery_id: str) -> DeliveryRead:
@@ -273,4 +273,4 @@ class DeliveryService:
         except StaleDocument as exc:
             raise Conflict("The delivery changed meanwhile; try again.") from exc
         self.wake_sender()
-        return DeliveryRead.from_document(self.repository.stored(updated))
+        return DeliveryRead.from_doc(self.repository.stored(updated))

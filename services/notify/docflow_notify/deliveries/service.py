@@ -169,7 +169,7 @@ class DeliveryService:
         await self.registry.visible(user, webhook_id)
         docs = await self.repository.page(webhook_id=webhook_id, after=NEWEST_FIRST.after(cursor), limit=limit + 1)
         items, next_cursor = NEWEST_FIRST.page(docs, limit)
-        return Page(items=[DeliveryRead.from_document(doc) for doc in items], next_cursor=next_cursor)
+        return Page(items=[DeliveryRead.from_doc(doc) for doc in items], next_cursor=next_cursor)
 
     async def redeliver(self, user: Principal, webhook_id: str, delivery_id: str) -> DeliveryRead:
         """Send a delivery again now (whatever its status), with a fresh 24 h of retries."""
@@ -179,4 +179,4 @@ class DeliveryService:
             raise NotFound("No such delivery.")
         reopened = await self.repository.reopen(delivery_id, keep_seconds=self.settings.webhook_max_age_seconds)
         self.wake_sender()
-        return DeliveryRead.from_document(self.repository.stored(reopened or current))
+        return DeliveryRead.from_doc(self.repository.stored(reopened or current))

@@ -26,7 +26,7 @@ class Notification(BaseModel):
         return self.model_dump_json()
 
     @classmethod
-    def from_document(cls, doc: NotificationDocument) -> Notification:
+    def from_doc(cls, doc: NotificationDocument) -> Notification:
         time = stored_datetime(doc.get("time")) or stored_datetime(doc["at"])
         return cls(id=doc["event_id"], type=doc["type"], time=time, links=dict(doc.get("links") or {}))
 

@@ -77,7 +77,7 @@ class StreamService:
         except PyMongoError as exc:
             self.hub.release(stream)
             raise Unavailable("Missed events cannot be read right now; try again shortly.") from exc
-        found = [Notification.from_document(doc) for doc in docs]
+        found = [Notification.from_doc(doc) for doc in docs]
         stored = {notification.id for notification in found}
         found += [n for n in self._unstored.get(principal.user_id, {}).values() if n.id not in stored]
         ids = [notification.id for notification in found]

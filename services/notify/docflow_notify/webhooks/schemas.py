@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from docflow_notify.streams.concerns import ROUTE_TYPES
-from docflow_shared.mongo import stored_datetime
-
-if TYPE_CHECKING:
-    from docflow_notify.webhooks.repository import WebhookDocument
+from docflow_shared.stored import Created, OptionalStoredTime, Text
 
 # what a webhook may subscribe to: what happens to documents (their owner's, or every one for an
 # admin's webhook)
@@ -57,26 +53,16 @@ class WebhookUpdate(BaseModel):
         return None if types is None else _known_types(types)
 
 
-class WebhookRead(BaseModel):
-    id: str
+class WebhookRead(Created):
     url: str
     event_types: list[str]
     scope: Literal["own", "all"]
     active: bool
-    description: str
+    description: Text = ""
     owner_id: str
-    created_at: datetime
-    updated_at: datetime | None = None
+    updated_at: OptionalStoredTime = None
     # after a rotation the previous secret signs too, until then
-    previous_secret_expires_at: datetime | None = None
-
-    @classmethod
-    def from_document(cls, doc: WebhookDocument) -> WebhookRead:
-        return cls(id=doc["_id"], url=doc["url"], event_types=list(doc["event_types"]), scope=doc["scope"],
-                   active=bool(doc["active"]), description=doc.get("description", ""), owner_id=doc["owner_id"],
-                   created_at=stored_datetime(doc["created_at"]) or doc["created_at"],
-                   updated_at=stored_datetime(doc.get("updated_at")),
-                   previous_secret_expires_at=stored_datetime(doc.get("previous_secret_expires_at")))
+    previous_secret_expires_at: OptionalStoredTime = None
 
 
 class WebhookSecret(WebhookRead):

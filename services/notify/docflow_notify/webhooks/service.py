@@ -48,7 +48,7 @@ class WebhookService:
             "deleted_at": None,
         }
         await self.repository.insert(doc)
-        return WebhookSecret(**WebhookRead.from_document(doc).model_dump(), secret=secret)
+        return WebhookSecret(**WebhookRead.from_doc(doc).model_dump(), secret=secret)
 
     async def visible(self, user: Principal, webhook_id: str) -> WebhookDocument:
         """The webhook, if the caller owns it or is an admin; 404 otherwise."""
@@ -58,13 +58,13 @@ class WebhookService:
         return doc
 
     async def get(self, user: Principal, webhook_id: str) -> WebhookRead:
-        return WebhookRead.from_document(await self.visible(user, webhook_id))
+        return WebhookRead.from_doc(await self.visible(user, webhook_id))
 
     async def list(self, user: Principal, *, cursor: str | None, limit: int) -> Page[WebhookRead]:
         docs = await self.repository.page(owner_id=None if user.is_admin else user.user_id,
                                           after=NEWEST_FIRST.after(cursor), limit=limit + 1)
         items, next_cursor = NEWEST_FIRST.page(docs, limit)
-        return Page(items=[WebhookRead.from_document(doc) for doc in items], next_cursor=next_cursor)
+        return Page(items=[WebhookRead.from_doc(doc) for doc in items], next_cursor=next_cursor)
 
     async def update(self, user: Principal, webhook_id: str, data: WebhookUpdate) -> WebhookRead:
         await self.visible(user, webhook_id)
@@ -74,7 +74,7 @@ class WebhookService:
         updated = await self.repository.update(webhook_id, changes)
         if updated is None:
             raise NotFound("No such webhook.")
-        return WebhookRead.from_document(updated)
+        return WebhookRead.from_doc(updated)
 
     async def delete(self, user: Principal, webhook_id: str) -> None:
         await self.visible(user, webhook_id)
@@ -90,7 +90,7 @@ class WebhookService:
                                                             "previous_secret_expires_at": until})
         if updated is None:
             raise NotFound("No such webhook.")
-        return WebhookSecret(**WebhookRead.from_document(updated).model_dump(), secret=secret)
+        return WebhookSecret(**WebhookRead.from_doc(updated).model_dump(), secret=secret)
 
 
 def signing_secrets(webhook: WebhookDocument) -> list[str]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, BeforeValidator, Field
 
-from docflow_shared.mongo import Document
+from docflow_shared.stored import Created, StoredTime
 from docflow_signing.crypto.certificates import pem_of
 
 
@@ -17,33 +18,25 @@ class KeyChallengeRead(BaseModel):
     expires_at: datetime
 
 
-class CertificateRead(BaseModel):
-    id: str
-    subject: str
-    subject_common_name: str | None
+def _pem(value: object) -> object:
+    """The stored DER certificate as PEM text."""
+    return pem_of(bytes(value)) if isinstance(value, bytes) else value
+
+
+class CertificateRead(Created):
+    subject: str = Field(description="RFC 4514")
+    subject_common_name: str | None = None
     issuer: str
     serial_number: str = Field(description="hexadecimal")
-    not_before: datetime
-    not_after: datetime
-    key_usage: list[str]
+    not_before: StoredTime
+    not_after: StoredTime
+    key_usage: list[str] = []
     key_algorithm: str
     fingerprint_sha256: str
-    iin: str | None
-    email: str | None
-    trusted: bool
-    trust_problem: str | None
-    chain: list[str]
-    created_at: datetime
-    pem: str
-
-    @classmethod
-    def of(cls, doc: Document) -> CertificateRead:
-        return cls(
-            id=doc["_id"], subject=doc["subject"], subject_common_name=doc.get("subject_common_name"),
-            issuer=doc["issuer"], serial_number=doc["serial_number"], not_before=doc["not_before"],
-            not_after=doc["not_after"], key_usage=list(doc.get("key_usage") or []),
-            key_algorithm=doc["key_algorithm"], fingerprint_sha256=doc["fingerprint_sha256"],
-            iin=doc.get("iin"), email=doc.get("email"), trusted=bool(doc.get("trusted")),
-            trust_problem=doc.get("trust_problem"), chain=list(doc.get("chain") or []),
-            created_at=doc["created_at"], pem=pem_of(bytes(doc["der"])),
-        )
+    iin: str | None = Field(None, description="The holder's IIN, for a Kazakh (NCA RK) certificate.")
+    email: str | None = None
+    trusted: bool = Field(False, description="The certificate chains to a CA DocFlow trusts.")
+    trust_problem: str | None = Field(None, description="Why it is not trusted.")
+    chain: list[str] = Field(
+        [], description="The certification path found to a trusted root, as subjects; empty when untrusted.")
+    pem: Annotated[str, BeforeValidator(_pem)] = Field(validation_alias=AliasChoices("der", "pem"))

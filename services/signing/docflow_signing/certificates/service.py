@@ -79,7 +79,7 @@ class CertificateService:
             "created_at": utc_now(), "active": True, "deleted_at": None,
         }
         await self.repository.insert(doc)
-        return CertificateRead.of(doc)
+        return CertificateRead.from_doc(doc)
 
     async def _trust(self, parsed: ParsedCertificate, bundled: list[asn1_x509.Certificate]) -> TrustResult:
         """The path to the trust store now; intermediates may come in the upload (a leaf-first PEM bundle).
@@ -135,7 +135,7 @@ class CertificateService:
 
     async def get(self, *, user_id: str, certificate_id: str) -> CertificateRead:
         doc = await self._find(user_id, certificate_id)
-        return CertificateRead.of(doc)
+        return CertificateRead.from_doc(doc)
 
     async def _find(self, user_id: str, certificate_id: str) -> Document:
         doc = None
@@ -148,7 +148,7 @@ class CertificateService:
     async def page(self, *, user_id: str, limit: int, cursor: str | None) -> Page[CertificateRead]:
         docs = await self.repository.page(user_id, after=NEWEST_FIRST.after(cursor), limit=limit + 1)
         docs, next_cursor = NEWEST_FIRST.page(docs, limit)
-        return Page[CertificateRead](items=[CertificateRead.of(d) for d in docs], next_cursor=next_cursor)
+        return Page[CertificateRead](items=[CertificateRead.from_doc(d) for d in docs], next_cursor=next_cursor)
 
     async def delete(self, *, user_id: str, certificate_id: str) -> None:
         if not well_formed(certificate_id, CERTIFICATE_PREFIX) or not await self.repository.soft_delete(

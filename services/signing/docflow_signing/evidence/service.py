@@ -78,7 +78,7 @@ class EvidenceService:
                                       status=str(document.get("status") or ""), owner=person(access.owner_id)),
             versions=_versions(entries),
             files=[_file(f) for f in files],
-            signatures=[_signature(SignatureRead.of(s), names, person) for s in reversed(stored)],
+            signatures=[_signature(SignatureRead.from_doc(s), names, person) for s in reversed(stored)],
             route=EvidenceRoute(route_events=[e for e in entries if e.type in ROUTE_EVENTS]),
             trail=entries, trail_truncated=len(trail) > MAX_TRAIL,
             audit_export=f"/api/v1/documents/{access.document_id}/audit/export",

@@ -166,7 +166,7 @@ class SignatureRead(BaseModel):
     archive_timestamp: ArchiveTimestampRead | None = None
 
     @classmethod
-    def of(cls, doc: Document) -> SignatureRead:
+    def from_doc(cls, doc: Document) -> SignatureRead:
         """A stored signature; records from before ``received_at`` existed were judged at the claimed time."""
         report: dict[str, Any] = dict(doc["report"])
         legacy = "received_at" not in doc

@@ -120,7 +120,7 @@ class SignatureService:
             on_behalf_of=await self.projection.person(on_behalf_of) if on_behalf_of else None, client=client,
         )
         await self.repository.insert(doc, [self.make_event(signed)])
-        return SignatureRead.of(doc)
+        return SignatureRead.from_doc(doc)
 
     async def _callers_signer(self, user_id: str, signers: DecodedSigners
                               ) -> tuple[DecodedSignature, Document, asn1_x509.Certificate]:
@@ -245,7 +245,7 @@ class SignatureService:
         docs = await self.repository.page(document_id, after=NEWEST_FIRST.after(cursor), limit=limit + 1,
                                           file_id=file_id, signer_id=user_id if only_mine else None)
         docs, next_cursor = NEWEST_FIRST.page(docs, limit)
-        return Page[SignatureRead](items=[SignatureRead.of(d) for d in docs], next_cursor=next_cursor)
+        return Page[SignatureRead](items=[SignatureRead.from_doc(d) for d in docs], next_cursor=next_cursor)
 
     async def _visible_signature(self, user_id: str, document_id: str, signature_id: str) -> Document:
         access = await self.routes.visible_document(document_id, user_id)
@@ -256,7 +256,7 @@ class SignatureService:
         return doc
 
     async def get(self, *, user_id: str, document_id: str, signature_id: str) -> SignatureRead:
-        return SignatureRead.of(await self._visible_signature(user_id, document_id, signature_id))
+        return SignatureRead.from_doc(await self._visible_signature(user_id, document_id, signature_id))
 
     async def download(self, *, user_id: str, document_id: str, signature_id: str) -> SignatureFile:
         doc = await self._visible_signature(user_id, document_id, signature_id)
