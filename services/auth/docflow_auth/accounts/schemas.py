@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -10,7 +9,7 @@ from pydantic_core import PydanticCustomError
 
 from docflow_auth.security.identifiers import Email, FullName, Iin, Phone
 from docflow_auth.security.passwords import MAX_LENGTH, MIN_LENGTH, password_problems
-from docflow_shared.mongo import Document, stored_datetime, utc_now
+from docflow_shared.stored import Created
 
 Locale = Literal["ru", "en"]
 Password = Annotated[str, Field(min_length=1, max_length=MAX_LENGTH)]
@@ -44,8 +43,7 @@ class SignupCreate(Strict):
         return check_password_policy(value, info.data.get("email"))
 
 
-class UserRead(BaseModel):
-    id: str
+class UserRead(Created):
     email: str
     full_name: str
     phone: str | None = None
@@ -55,14 +53,6 @@ class UserRead(BaseModel):
     email_verified: bool = False
     # an address asked for by POST /users/me/email; it replaces ``email`` once verified
     pending_email: str | None = None
-    created_at: datetime
-
-    @classmethod
-    def of(cls, user: Document) -> UserRead:
-        return cls(id=user["_id"], email=user["email"], full_name=user["full_name"], phone=user.get("phone"),
-                   iin=user.get("iin"), locale=user.get("locale", "ru"), role=user.get("role", "user"),
-                   email_verified=bool(user.get("email_verified")), pending_email=user.get("pending_email"),
-                   created_at=stored_datetime(user["created_at"]) or utc_now())
 
 
 class SignupRead(UserRead):

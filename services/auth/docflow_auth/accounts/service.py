@@ -60,7 +60,7 @@ async def signup(auth: AuthContext, data: SignupCreate, *, user_agent: str | Non
     user.update(fields)
     await auth.users.insert(user, [auth.runtime.event(events.registered(user)), requested])
     issued = await start_session(auth, user, user_agent=user_agent, ip=ip)
-    return SignupRead(**UserRead.of(user).model_dump(), access_token=issued.access_token,
+    return SignupRead(**UserRead.from_doc(user).model_dump(), access_token=issued.access_token,
                       refresh_token=issued.refresh_token, expires_in=issued.expires_in)
 
 

@@ -24,11 +24,11 @@ async def _get(auth: AuthContext, user_id: str) -> Whole:
 async def list_users(auth: AuthContext, *, q: str | None, limit: int, cursor: str | None) -> Page[AdminUserRead]:
     docs = await auth.users.search(q.strip() if q else None, after=OLDEST_FIRST.after(cursor), limit=limit + 1)
     docs, next_cursor = OLDEST_FIRST.page(docs, limit)
-    return Page[AdminUserRead](items=[AdminUserRead.of(d) for d in docs], next_cursor=next_cursor)
+    return Page[AdminUserRead](items=[AdminUserRead.from_doc(d) for d in docs], next_cursor=next_cursor)
 
 
 async def get_user(auth: AuthContext, user_id: str) -> AdminUserRead:
-    return AdminUserRead.of(await _get(auth, user_id))
+    return AdminUserRead.from_doc(await _get(auth, user_id))
 
 
 async def update_user(auth: AuthContext, admin: Principal, user_id: str, data: AdminUserUpdate) -> AdminUserRead:
@@ -54,7 +54,7 @@ async def update_user(auth: AuthContext, admin: Principal, user_id: str, data: A
         await auth.sessions.revoke_for_user(user_id, reason="blocked", now=utc_now())
     elif "role" in sent:
         await auth.sessions.sync_claims(user_id, role=saved.get("role", "user"))
-    return AdminUserRead.of(saved)
+    return AdminUserRead.from_doc(saved)
 
 
 async def unlock(auth: AuthContext, user_id: str) -> AdminUserRead:
@@ -62,4 +62,4 @@ async def unlock(auth: AuthContext, user_id: str) -> AdminUserRead:
         user = await _get(auth, user_id)
         return await auth.users.update(user, {"failed_logins": 0, "updated_at": utc_now()}, unset=["locked_until"])
 
-    return AdminUserRead.of(await retry_stale(attempt))
+    return AdminUserRead.from_doc(await retry_stale(attempt))

@@ -41,7 +41,7 @@ async def confirm_password(auth: AuthContext, user: Document, password: str, fie
 
 
 async def me(auth: AuthContext, principal: Principal) -> UserRead:
-    return UserRead.of(await load_user(auth, principal))
+    return UserRead.from_doc(await load_user(auth, principal))
 
 
 async def update_me(auth: AuthContext, principal: Principal, data: UserUpdate) -> UserRead:
@@ -55,7 +55,7 @@ async def update_me(auth: AuthContext, principal: Principal, data: UserUpdate) -
         changes: dict[str, Any] = {k: v for k, v in sent.items() if v is not None and user.get(k) != v}
         unset = [k for k in ("phone", "iin") if k in sent and sent[k] is None and user.get(k) is not None]
         if not changes and not unset:
-            return UserRead.of(user)
+            return UserRead.from_doc(user)
         taken = await auth.users.taken(changes, exclude_id=user["_id"])
         if taken:
             raise account_exists(taken, "Another account already uses this " + " / ".join(taken) + ".")
@@ -64,7 +64,7 @@ async def update_me(auth: AuthContext, principal: Principal, data: UserUpdate) -
         changes["updated_at"] = utc_now()
         after = {k: v for k, v in {**user, **changes}.items() if k not in unset}
         saved = await auth.users.update(user, changes, [auth.runtime.event(events.updated(after))], unset=unset)
-        return UserRead.of(saved)
+        return UserRead.from_doc(saved)
 
     return await retry_stale(attempt)
 
@@ -89,7 +89,7 @@ async def change_email(auth: AuthContext, principal: Principal, data: EmailChang
         current = await load_user(auth, principal)
         fields, requested = start_verification(auth, current, data.new_email)
         changes = {"pending_email": data.new_email, "updated_at": utc_now(), **fields}
-        return UserRead.of(await auth.users.update(current, changes, [requested]))
+        return UserRead.from_doc(await auth.users.update(current, changes, [requested]))
 
     return await retry_stale(attempt)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from docflow_auth.security.identifiers import Email
+from docflow_shared.stored import Created, OptionalStoredTime, StoredTime
 
 Transport = Literal["bearer", "cookie"]
 
@@ -44,11 +44,9 @@ class TokenRead(BaseModel):
     csrf_token: str | None = None
 
 
-class SessionRead(BaseModel):
-    id: str
-    created_at: datetime
-    last_used_at: datetime | None = None
-    expires_at: datetime
+class SessionRead(Created):
+    last_used_at: OptionalStoredTime = None
+    expires_at: StoredTime
     user_agent: str | None = None
     ip: str | None = None
     current: bool = False

@@ -24,6 +24,7 @@ from docflow_shared.errors import NotFound, Unauthorized
 from docflow_shared.ids import new_id
 from docflow_shared.mongo import Document, stored_datetime, utc_now
 from docflow_shared.outbox import retry_stale
+from docflow_shared.stored import stored_time
 from docflow_shared.tokens import Principal, bearer_token
 
 
@@ -179,13 +180,9 @@ async def list_sessions(auth: AuthContext, principal: Principal) -> SessionList:
 
 
 def _session_read(doc: Document, principal: Principal) -> SessionRead:
-    at = utc_now()
-    return SessionRead(
-        id=doc["_id"], created_at=stored_datetime(doc["created_at"]) or at,
-        last_used_at=stored_datetime(doc.get("last_used_at")),
-        expires_at=min(stored_datetime(doc["expires_at"]) or at, stored_datetime(doc["absolute_expires_at"]) or at),
-        user_agent=doc.get("user_agent"), ip=doc.get("ip"), current=doc["_id"] == principal.session_id,
-    )
+    """A live session, ending at its idle expiry or its absolute one, whichever comes first."""
+    ends = min(stored_time(doc["expires_at"]), stored_time(doc["absolute_expires_at"]))
+    return SessionRead.from_doc({**doc, "expires_at": ends, "current": doc["_id"] == principal.session_id})
 
 
 async def revoke_session(auth: AuthContext, principal: Principal, session_id: str) -> None:
