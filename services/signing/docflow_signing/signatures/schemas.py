@@ -101,13 +101,15 @@ class CoSignerRead(BaseModel):
 class VerificationReportRead(BaseModel):
     """What verifying a signature found."""
 
-    intact: bool
-    valid: bool
-    trusted: bool
+    intact: bool = Field(description="The signed digest is the file's: the content was not changed after signing.")
+    valid: bool = Field(description="The signature value verifies with the signer certificate's public key.")
+    trusted: bool = Field(description="Intact, valid, and the signer certificate chains to a CA DocFlow trusts "
+                                      "and was valid (and, when checked, not revoked) at `signing_time`; "
+                                      "otherwise `problems` says why not.")
     signer_subject: str
     signer_issuer: str
-    signer_serial_number: str
-    signer_fingerprint_sha256: str
+    signer_serial_number: str = Field(description="hexadecimal")
+    signer_fingerprint_sha256: str = Field(description="SHA-256 of the signer certificate's DER, hexadecimal.")
     signing_time: datetime | None = Field(
         description="The time the certificate was judged at: `timestamp_time` when a trusted timestamp "
                     "proves it, else `received_at`.")
