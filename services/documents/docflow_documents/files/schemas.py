@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from docflow_documents.files.zip_listing import ZipEntry
 from docflow_documents.stored import CreatedAndUpdated
@@ -18,13 +18,14 @@ from docflow_shared.stored import Text
 class FileRead(CreatedAndUpdated):
     document_id: str
     name: str
-    size: int
-    content_type: str
-    sha256: str
-    streebog256: str | None = None
-    """Hex Streebog-256 (GOST R 34.11-2012), once signing asked for it (a GOST signature of the file)."""
-    streebog512: str | None = None
-    uploaded_by: Text = ""
+    size: int = Field(description="Bytes.")
+    content_type: str = Field(description="Detected from the file's first bytes, never taken from the upload.")
+    sha256: str = Field(description="Hexadecimal SHA-256 of the content.")
+    streebog256: str | None = Field(
+        None, description="Hexadecimal Streebog-256 (GOST R 34.11-2012) of the content, once a GOST signature "
+                          "needed it; null until then.")
+    streebog512: str | None = Field(None, description="Streebog-512, as `streebog256`.")
+    uploaded_by: Text = Field("", description="The user id of who uploaded it.")
 
 
 class FileUploaded(FileRead):
