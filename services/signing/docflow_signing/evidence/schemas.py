@@ -61,14 +61,15 @@ class EvidenceSigner(BaseModel):
     email: str = ""
     subject: str
     issuer: str
-    serial_number: str
-    fingerprint_sha256: str
-    iin: str | None = None
-    bin: str | None = None
+    serial_number: str = Field(description="The certificate's serial number, hexadecimal.")
+    fingerprint_sha256: str = Field(description="SHA-256 of the certificate's DER, hexadecimal.")
+    iin: str | None = Field(None, description="The holder's IIN, for a Kazakh (NCA RK) certificate.")
+    bin: str | None = Field(None, description="The organisation's BIN, for an NCA RK certificate of an organisation.")
     role: str | None = Field(None, description="NCA RK role code (`person`, `head`, `employee_signright`, ...).")
     role_kk: str | None = Field(None, description="The role in Kazakh.")
-    sign_right: bool | None = None
-    sign_right_kk: str | None = None
+    sign_right: bool | None = Field(
+        None, description="Whether the holder may sign for the organisation; null for a person's certificate.")
+    sign_right_kk: str | None = Field(None, description="`sign_right` in Kazakh.")
 
 
 class EvidenceSignature(BaseModel):
