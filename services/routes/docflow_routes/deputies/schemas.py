@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
+
+from docflow_shared.stored import OptionalStoredTime, StoredRead
 
 Email = Annotated[str, Field(min_length=3, max_length=320, json_schema_extra={"format": "email"})]
 
@@ -26,8 +27,8 @@ class DeputyPut(BaseModel):
         return self
 
 
-class DeputyRead(BaseModel):
+class DeputyRead(StoredRead):
     email: str
-    starts_at: datetime | None
-    until: datetime | None
+    starts_at: OptionalStoredTime
+    until: OptionalStoredTime
     active: bool

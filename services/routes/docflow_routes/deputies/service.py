@@ -74,18 +74,10 @@ class DeputyService:
         return announced
 
 
-def _aware(at: object) -> datetime | None:
-    return stored_datetime(at)
-
-
 def _active(deputy: DeputyDocument, now: datetime) -> bool:
-    starts, until = _aware(deputy.get("starts_at")), _aware(deputy.get("until"))
+    starts, until = stored_datetime(deputy.get("starts_at")), stored_datetime(deputy.get("until"))
     return (starts is None or starts <= now) and (until is None or now < until)
 
 
 def _read(doc: DeputyDocument, now: datetime) -> DeputyRead:
-    return DeputyRead(email=doc["email"], starts_at=_aware(doc.get("starts_at")), until=_aware(doc.get("until")),
-                      active=_active(doc, now))
-
-
-
+    return DeputyRead.from_doc({**doc, "active": _active(doc, now)})
