@@ -18,14 +18,14 @@ from typing import Any, ClassVar, Self, TypeVar
 
 from bson.errors import InvalidDocument
 from pydantic import model_validator
-from pymongo import ASCENDING, ReplaceOne
+from pymongo import ASCENDING, IndexModel, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
 
 from docflow_shared.batching import GroupCommit
 from docflow_shared.errors import Conflict
 from docflow_shared.events import Event
-from docflow_shared.mongo import Document, SetTime, utc_now
+from docflow_shared.mongo import Document, SetTime, migrate_times, stored_datetime, utc_now
 from docflow_shared.outbox import Outbox, Whole, inserted, outbox_fields, read_one, retry_stale
 from docflow_shared.repository import Repository, Stored
 from docflow_shared.stored import Created, OptionalStoredTime, Text
@@ -36,6 +36,8 @@ DUPLICATE_KEY = 11000
 # raised for one document while a batch is encoded, before anything is sent: a ``GroupCommit``
 # of ``insert_each`` or ``replace_each`` writes that batch again one by one (``own_errors``)
 ENCODING_ERRORS: tuple[type[Exception], ...] = (InvalidDocument,)
+# the times that schedule an entry, which queries compare (rewritten at start if once numbers)
+SCHEDULE = ("next_attempt_at", "give_up_at")
 # what tells, after a bulk replacement that did not match every guard, which documents were stored
 WRITE_ID = "write_id"
 
@@ -149,9 +151,11 @@ class DeliveryLog(Repository[E]):
     """The log a ``DueLoop`` runs over (mail's deliveries, notify's webhook deliveries): each
     entry is due at ``next_attempt_at``, a date queries compare, so it is written only by inserts
     and replacements under the revision guard (docs/architecture.md, "Times"). A subclass names
-    its statuses: those still to be attempted (``open_statuses``) and the one of a claimed entry."""
+    its statuses: those still to be attempted (``open_statuses``), the one of a new or reopened entry
+(``pending``) and the one of a claimed entry (``sending``)."""
 
     open_statuses: ClassVar[tuple[str, ...]]
+    pending: ClassVar[str]
     sending: ClassVar[str]
 
     def __init__(self, collection: AsyncCollection[Document], outbox: Outbox | None = None, *, name: str) -> None:
@@ -219,6 +223,25 @@ class DeliveryLog(Repository[E]):
     def as_inserted(entry: Mapping[str, Any]) -> Whole:
         """The entry as it is inserted, to attempt right after storing it."""
         return inserted({**entry, **outbox_fields()})
+
+    async def prepare(self, *indexes: IndexModel) -> None:
+        """At start: schedule times once stored as epoch seconds become dates, then the index the
+        due query uses and the log's own ``indexes``."""
+        await migrate_times(self.collection, SCHEDULE)
+        await self.collection.create_indexes([
+            IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)], name="due"), *indexes])
+
+    async def reopen(self, current: Whole, *, keep_seconds: float) -> Whole | None:
+        """``current`` due again now, with fresh attempts and ``keep_seconds`` of retries (an
+        attempt by hand); None while a sender's claim on it lasts. Raises ``StaleDocument`` when
+        another writer changed it since it was read."""
+        at = utc_now()
+        claim_ends = stored_datetime(current.get("next_attempt_at"))
+        if current.get("status") == self.sending and claim_ends is not None and claim_ends > at:
+            return None
+        return await self.update(current, {
+            "status": self.pending, "attempts": 0, "next_attempt_at": at,
+            "give_up_at": at + timedelta(seconds=keep_seconds), "updated_at": at})
 
     async def due_ids(self, *, limit: int) -> list[str]:
         docs = await self.collection.find(

@@ -7,13 +7,15 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
+import pytest
 import pytest_asyncio
 from pymongo import AsyncMongoClient, monitoring
 
 from docflow_notify.deliveries.repository import DeliveryRepository
 from docflow_shared.mongo import Document, utc_now
-from docflow_shared.outbox import Whole
+from docflow_shared.outbox import StaleDocument, Whole
 
 
 class Commands(monitoring.CommandListener):
@@ -99,3 +101,20 @@ class TestRecord:
         statuses = {doc["_id"]: doc["status"] async for doc in repository.collection.find({})}
         assert statuses.pop("r1") == "sending"
         assert set(statuses.values()) == {"delivered"}
+
+
+class TestReopen:
+    async def test_a_delivery_is_reopened_by_hand_unless_a_sender_still_holds_it(
+            self, repository: DeliveryRepository) -> None:
+        await repository.insert(delivery("h1", "e-h1", attempts=3))
+        held = await repository.get("h1")
+        assert held is not None
+        held = await repository.update(held, {"next_attempt_at": utc_now() + timedelta(seconds=60)})
+        assert await repository.reopen(held, keep_seconds=3600) is None  # a sender's claim lasts
+        lapsed = await repository.update(held, {"next_attempt_at": utc_now() - timedelta(seconds=1)})
+        reopened = await repository.reopen(lapsed, keep_seconds=3600)
+        assert reopened is not None
+        assert (reopened["status"], reopened["attempts"]) == ("pending", 0)
+        assert await repository.due_ids(limit=10) == ["h1"]
+        with pytest.raises(StaleDocument):  # read before the reopening: it lost the race
+            await repository.reopen(lapsed, keep_seconds=3600)

@@ -12,15 +12,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 from docflow_mail.deliveries.schemas import OPEN_STATUSES, DeliveryStatus
 from docflow_shared.dueloop import DeliveryLog, LogEntry
 from docflow_shared.events import Event
-from docflow_shared.mongo import Document, migrate_times, utc_now
+from docflow_shared.mongo import Document, utc_now
 from docflow_shared.outbox import Outbox, Whole, read_one
 from docflow_shared.pagination import NEWEST_FIRST
 
 COLLECTION = "deliveries"
 
 
-# Scheduling times that queries compare; once stored as epoch seconds, rewritten at start.
-SCHEDULE = ("next_attempt_at", "give_up_at")
 
 
 
@@ -39,20 +37,19 @@ class DeliveryDocument(LogEntry, total=False):
 
 class DeliveryRepository(DeliveryLog[DeliveryDocument]):
     open_statuses = tuple(status.value for status in OPEN_STATUSES)
+    pending = DeliveryStatus.PENDING.value
     sending = DeliveryStatus.SENDING.value
 
     def __init__(self, db: AsyncDatabase[Document], outbox: Outbox) -> None:
         super().__init__(db[COLLECTION], outbox, name="mail")
 
     async def ensure_indexes(self) -> None:
-        await migrate_times(self.collection, SCHEDULE)
-        await self.collection.create_indexes([
+        await self.prepare(
             IndexModel([("event_id", ASCENDING), ("recipient", ASCENDING)], unique=True,
                        name="one_mail_per_event_and_recipient"),
-            IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)], name="due"),
             IndexModel([("recipient", ASCENDING)], name="by_recipient"),
             IndexModel([("user_id", ASCENDING)], name="by_user"),
-        ])
+        )
 
     async def find_for(self, event_id: str, recipient: str) -> Whole | None:
         return await read_one(self.collection, {"event_id": event_id, "recipient": recipient})

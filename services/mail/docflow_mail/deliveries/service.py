@@ -26,7 +26,7 @@ from docflow_shared.events.catalogue import UserDeleted
 from docflow_shared.ids import new_id
 from docflow_shared.metrics import MAIL_DELIVERIES
 from docflow_shared.mongo import stored_datetime, utc_now
-from docflow_shared.outbox import StaleDocument, Whole
+from docflow_shared.outbox import Whole, retry_stale
 from docflow_shared.pagination import NEWEST_FIRST, Page
 from docflow_shared.runtime import ServiceRuntime
 from docflow_shared.sealed import SecretSealer, secret_context
@@ -256,21 +256,17 @@ class DeliveryService:
 
     async def retry(self, delivery_id: str) -> DeliveryRead:
         """Send a delivery again now, with fresh attempts and time; a sent one is not sent twice."""
-        current = await self.repository.get(delivery_id)
-        if current is None:
-            raise NotFound("No such delivery.")
-        if current["status"] == DeliveryStatus.SENT.value:
-            raise Conflict("This e-mail was already sent.", slug="already-sent")
-        at = utc_now()
-        claim_ends = stored_datetime(current.get("next_attempt_at"))
-        if current["status"] == DeliveryStatus.SENDING.value and claim_ends is not None and claim_ends > at:
-            raise Conflict("This e-mail is being sent right now.", slug="in-progress")
-        try:
-            updated = await self.repository.update(current, {
-                "status": DeliveryStatus.PENDING.value, "attempts": 0, "next_attempt_at": at,
-                "give_up_at": at + timedelta(seconds=self.settings.max_age_seconds),
-            })
-        except StaleDocument as exc:
-            raise Conflict("The delivery changed meanwhile; try again.") from exc
+        async def attempt() -> Whole:
+            current = await self.repository.get(delivery_id)
+            if current is None:
+                raise NotFound("No such delivery.")
+            if current["status"] == DeliveryStatus.SENT.value:
+                raise Conflict("This e-mail was already sent.", slug="already-sent")
+            reopened = await self.repository.reopen(current, keep_seconds=self.settings.max_age_seconds)
+            if reopened is None:
+                raise Conflict("This e-mail is being sent right now.", slug="in-progress")
+            return reopened
+
+        updated = await retry_stale(attempt)
         self.wake_sender()
         return DeliveryRead.from_doc(self.repository.stored(updated))

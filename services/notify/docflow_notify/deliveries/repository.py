@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, IndexModel
@@ -10,13 +10,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from docflow_notify.deliveries.schemas import OPEN_STATUSES, DeliveryStatus
 from docflow_shared.dueloop import DeliveryLog, LogEntry
-from docflow_shared.mongo import Document, migrate_times, utc_now
-from docflow_shared.outbox import Whole, retry_stale
+from docflow_shared.mongo import Document
 from docflow_shared.pagination import NEWEST_FIRST
 
 COLLECTION = "webhook_deliveries"
-# Scheduling times that queries compare; once stored as epoch seconds, rewritten at start.
-SCHEDULE = ("next_attempt_at", "give_up_at")
 
 
 class WebhookDeliveryDocument(LogEntry, total=False):
@@ -32,6 +29,7 @@ class DeliveryRepository(DeliveryLog[WebhookDeliveryDocument]):
     """The delivery log the send loop runs over (``DeliveryLog``, as mail's deliveries)."""
 
     open_statuses = tuple(status.value for status in OPEN_STATUSES)
+    pending = DeliveryStatus.PENDING.value
     sending = DeliveryStatus.SENDING.value
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
@@ -39,27 +37,11 @@ class DeliveryRepository(DeliveryLog[WebhookDeliveryDocument]):
 
     async def ensure_indexes(self) -> None:
         await self.guard_older()  # deliveries stored before notify's log had the guard
-        await migrate_times(self.collection, SCHEDULE)
-        await self.collection.create_indexes([
+        await self.prepare(
             IndexModel([("event_id", ASCENDING), ("webhook_id", ASCENDING)], unique=True,
                        name="one_delivery_per_event_and_webhook"),
-            IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)], name="due"),
             IndexModel([("webhook_id", ASCENDING)], name="by_webhook"),
-        ])
-
-    async def reopen(self, delivery_id: str, *, keep_seconds: float) -> Whole | None:
-        """Due again now, with ``keep_seconds`` of retries, unless it is being sent at this moment."""
-
-        async def attempt() -> Whole | None:
-            current = await self.get(delivery_id)
-            if current is None or current.get("status") == DeliveryStatus.SENDING.value:
-                return None
-            at = utc_now()
-            return await self.update(current, {
-                "status": DeliveryStatus.PENDING.value, "next_attempt_at": at,
-                "give_up_at": at + timedelta(seconds=keep_seconds), "updated_at": at})
-
-        return await retry_stale(attempt)
+        )
 
     async def page(self, *, webhook_id: str, after: dict[str, Any], limit: int) -> list[WebhookDeliveryDocument]:
         return await self.typed.find({"webhook_id": webhook_id, **after}, {"body": 0}).sort(

@@ -28,7 +28,7 @@ from docflow_shared.events import Event
 from docflow_shared.ids import new_id
 from docflow_shared.metrics import WEBHOOK_DELIVERIES
 from docflow_shared.mongo import utc_now
-from docflow_shared.outbox import Whole
+from docflow_shared.outbox import Whole, retry_stale
 from docflow_shared.pagination import NEWEST_FIRST, Page
 from docflow_shared.tokens import Principal
 from docflow_shared.tracing import current_traceparent, span
@@ -172,11 +172,17 @@ class DeliveryService:
         return Page(items=[DeliveryRead.from_doc(doc) for doc in items], next_cursor=next_cursor)
 
     async def redeliver(self, user: Principal, webhook_id: str, delivery_id: str) -> DeliveryRead:
-        """Send a delivery again now (whatever its status), with a fresh 24 h of retries."""
+        """Send a delivery again now (whatever its status), with fresh attempts and a fresh 24 h of
+        retries; one a sender is attempting at this moment is shown as it is."""
         await self.registry.visible(user, webhook_id)
-        current = await self.repository.get(delivery_id)
-        if current is None or current["webhook_id"] != webhook_id:
-            raise NotFound("No such delivery.")
-        reopened = await self.repository.reopen(delivery_id, keep_seconds=self.settings.webhook_max_age_seconds)
+
+        async def attempt() -> Whole:
+            current = await self.repository.get(delivery_id)
+            if current is None or current["webhook_id"] != webhook_id:
+                raise NotFound("No such delivery.")
+            # being sent right now: that attempt stands, and the log shows it
+            return await self.repository.reopen(current, keep_seconds=self.settings.webhook_max_age_seconds) or current
+
+        shown = await retry_stale(attempt)
         self.wake_sender()
-        return DeliveryRead.from_doc(self.repository.stored(reopened or current))
+        return DeliveryRead.from_doc(self.repository.stored(shown))
