@@ -14,7 +14,7 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import DeleteOne, UpdateOne
@@ -67,7 +67,7 @@ async def paused(collection: AsyncCollection[Any]) -> bool:
     that died cannot hold the events back for good)."""
     pause = await collection.database[PAUSE].find_one({"_id": PAUSE_ID})
     until = stored_datetime(pause.get("until")) if pause else None
-    return until is not None and until > datetime.now(UTC)
+    return until is not None and until > utc_now()
 
 
 
@@ -149,7 +149,7 @@ class OutboxRelay:
     async def measure_backlog(self) -> None:
         """Set the metrics of each collection: documents with unpublished events, and the age
         of the oldest such event (0 when nothing waits)."""
-        now = datetime.now(UTC)
+        now = utc_now()
         for collection in self.collections:
             pending = await collection.count_documents({PENDING: True})
             oldest: datetime | None = None

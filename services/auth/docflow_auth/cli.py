@@ -17,7 +17,6 @@ import asyncio
 import getpass
 import os
 import sys
-from datetime import UTC, datetime
 
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
@@ -32,7 +31,7 @@ from docflow_auth.security.identifiers import normalize_email
 from docflow_auth.sessions.repository import SessionsRepository
 from docflow_auth.settings import AuthSettings
 from docflow_shared.events import new_event
-from docflow_shared.mongo import create_client
+from docflow_shared.mongo import create_client, utc_now
 from docflow_shared.outbox import Outbox, retry_stale
 
 
@@ -46,7 +45,7 @@ async def create_admin(settings: AuthSettings, *, email: str, password: str | No
         normalized = normalize_email(email)
 
         async def attempt() -> str:
-            now = datetime.now(UTC)
+            now = utc_now()
             user = await users.by_email(normalized)
             if user is not None:
                 if not user.get("email_verified"):

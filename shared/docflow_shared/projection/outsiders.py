@@ -3,15 +3,15 @@
 
 The expiry is a date compared in Python only. A session stored before it was a date holds
 ``expires_us``, integer microseconds, until the next grant or revocation replaces it:
-``session_ends`` reads either through ``stored_datetime`` (docs/architecture.md, "Times")."""
+``live`` reads either through ``stored_datetime`` (docs/architecture.md, "Times")."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypedDict
 
-from docflow_shared.mongo import stored_datetime
+from docflow_shared.mongo import stored_datetime, utc_now
 
 EXTERNAL_SESSIONS = "external_sessions"
 
@@ -37,4 +37,4 @@ def older_or(record: Mapping[str, Any], field: str, older: str) -> datetime | No
 def live(session: OutsiderSessionDocument | None) -> bool:
     """Whether a session is known and unexpired (one without an expiry is not)."""
     ends = None if session is None else older_or(session, "expires_at", "expires_us")
-    return ends is not None and ends > datetime.now(UTC)
+    return ends is not None and ends > utc_now()
