@@ -48,6 +48,11 @@ LEASE = "outbox_lease"
 LEASE_UNTIL = "outbox_lease_until"
 LEASE_SECONDS = 30.0
 LEASE_PUBLISH_SECONDS = 15.0
+PUBLISH_TIMEOUT_SECONDS = 10.0
+
+
+class LeaseRunningOut(Exception):
+    """The claim is too close to its end to start another publish; the next pass claims again."""
 
 
 def _lease_ended(until: object, now: datetime) -> bool:
@@ -55,11 +60,6 @@ def _lease_ended(until: object, now: datetime) -> bool:
     which reads the epoch milliseconds of leases taken before too) has passed."""
     end = stored_datetime(until)
     return end is None or end < now
-PUBLISH_TIMEOUT_SECONDS = 10.0
-
-
-class LeaseRunningOut(Exception):
-    """The claim is too close to its end to start another publish; the next pass claims again."""
 
 
 async def paused(collection: AsyncCollection[Any]) -> bool:

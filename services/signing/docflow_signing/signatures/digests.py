@@ -55,7 +55,7 @@ class DigestRequestRepository(Repository[DigestRequestDocument]):
         try:
             if current is None:
                 await self.add({"_id": file_id, "document_id": document_id, "asked_at": now}, [event])
-            elif now - (stored_datetime(current.get("asked_at")) or now - ASK_AGAIN) >= ASK_AGAIN:
+            elif (asked := stored_datetime(current.get("asked_at"))) is None or now - asked >= ASK_AGAIN:
                 await self.update(current, {"asked_at": now}, [event])
         except (DuplicateKeyError, StaleDocument):
             pass  # a concurrent signature asked at the same moment
