@@ -283,7 +283,7 @@ class ProcessedEvents:
         # ``at`` must stay a BSON date written by an insert: the TTL index expires by it
         try:
             await self.collection.insert_one(
-                {"_id": self._key(event), "type": event.type, "at": datetime.now(UTC)}
+                {"_id": self._key(event), "type": event.type, "at": utc_now()}
             )
         except DuplicateKeyError:
             pass

@@ -18,7 +18,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -30,6 +30,7 @@ from pymongo import MongoClient
 from pymongo.client_session import ClientSession
 
 from docflow_shared.backup.files import BackupError
+from docflow_shared.mongo import utc_now
 from docflow_shared.relay import PAUSE, PAUSE_ID
 
 # producers before their consumers where the event flow allows (docs/architecture.md, "Backup and
@@ -87,7 +88,7 @@ def dump(client: Client, url: str, prefix: str, target: Path, fmt: str) -> dict[
 def relays_paused(client: Client, prefix: str) -> Iterator[None]:
     """No service publishes from its outbox while the databases are read, so no event crosses
     from one database read to the next: each is still pending in its producer's outbox."""
-    until = datetime.now(UTC) + PAUSE_LIMIT
+    until = utc_now() + PAUSE_LIMIT
     for service in SERVICE_ORDER:
         pauses = client[database_name(prefix, service)][PAUSE]
         pauses.delete_one({"_id": PAUSE_ID})

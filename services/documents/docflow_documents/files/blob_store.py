@@ -9,7 +9,7 @@ import hashlib
 import logging
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from gridfs import AsyncGridFSBucket
@@ -97,7 +97,7 @@ class BlobWriter:
         await self._touch()
         await self._files.insert_one({
             "_id": self.file_id, "length": self.size + self._index * TAG_SIZE, "chunkSize": SEALED_CHUNK_SIZE,
-            "uploadDate": datetime.now(UTC), "filename": self.file_id, "metadata": self._metadata,
+            "uploadDate": utc_now(), "filename": self.file_id, "metadata": self._metadata,
         })
 
     async def _seal(self, chunk: bytes, *, final: bool) -> None:
@@ -199,7 +199,7 @@ class BlobStore:
             pass
         with contextlib.suppress(OperationFailure):
             await self.files.insert_one({"_id": file_id, "length": 0, "chunkSize": SEALED_CHUNK_SIZE,
-                                         "uploadDate": datetime.now(UTC), "filename": file_id})
+                                         "uploadDate": utc_now(), "filename": file_id})
         with contextlib.suppress(NoFile, OperationFailure):
             await self._bucket.delete(file_id)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TypedDict
 
 from pymongo import ASCENDING, IndexModel
@@ -50,7 +50,7 @@ class NotificationRepository(Collection[NotificationDocument]):
             await self.typed.insert_one({
                 "_id": f"{event_id}:{user_id}", "event_id": event_id, "type": event_type,
                 "at": at, "time": at.isoformat(), "user_id": user_id, "links": dict(links),
-                "stored_at": datetime.now(UTC),
+                "stored_at": utc_now(),
             })
         except DuplicateKeyError:
             pass  # another replica stored it first

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from docflow_notify.webhooks.guard import AddressGuard, RefusedAddress
 from docflow_notify.webhooks.repository import EVERYONE, WebhookDocument, WebhookRepository
 from docflow_notify.webhooks.schemas import WebhookCreate, WebhookRead, WebhookSecret, WebhookUpdate
 from docflow_shared.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from docflow_shared.ids import new_id
-from docflow_shared.mongo import stored_datetime
+from docflow_shared.mongo import stored_datetime, utc_now
 from docflow_shared.pagination import NEWEST_FIRST, Page
 from docflow_shared.tokens import Principal
 
@@ -44,7 +44,7 @@ class WebhookService:
         doc: WebhookDocument = {
             "_id": new_id("whk"), "url": data.url, "event_types": data.event_types, "scope": data.scope,
             "audience": EVERYONE if data.scope == "all" else user.user_id, "owner_id": user.user_id,
-            "active": True, "description": data.description, "secret": secret, "created_at": datetime.now(UTC),
+            "active": True, "description": data.description, "secret": secret, "created_at": utc_now(),
             "deleted_at": None,
         }
         await self.repository.insert(doc)
@@ -85,7 +85,7 @@ class WebhookService:
         """A new secret; the current one goes on signing deliveries beside it for the overlap."""
         current = await self.visible(user, webhook_id)
         secret = new_secret()
-        until = datetime.now(UTC) + timedelta(seconds=self.secret_overlap_seconds)
+        until = utc_now() + timedelta(seconds=self.secret_overlap_seconds)
         updated = await self.repository.update(webhook_id, {"secret": secret, "previous_secret": current["secret"],
                                                             "previous_secret_expires_at": until})
         if updated is None:
@@ -98,6 +98,6 @@ def signing_secrets(webhook: WebhookDocument) -> list[str]:
     the overlap after a rotation."""
     found = [webhook["secret"]]
     until = stored_datetime(webhook.get("previous_secret_expires_at"))
-    if webhook.get("previous_secret") and until is not None and until > datetime.now(UTC):
+    if webhook.get("previous_secret") and until is not None and until > utc_now():
         found.append(webhook["previous_secret"])
     return found

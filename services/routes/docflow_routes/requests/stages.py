@@ -9,12 +9,12 @@ signer, every entry a signer."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from docflow_routes.requests.repository import SignerDocument, StoredRequest
 from docflow_shared.events.catalogue import RouteRole
-from docflow_shared.mongo import stored_datetime
+from docflow_shared.mongo import stored_datetime, utc_now
 
 StageRule = Literal["all", "any"]
 ROLES: dict[str, RouteRole] = {"approve": "approve", "sign": "sign", "cc": "cc"}
@@ -68,4 +68,4 @@ def delegation_active(entry: SignerDocument, now: datetime | None = None) -> boo
     if not entry.get("delegate_email"):
         return False
     until = stored_datetime(entry.get("delegate_until"))
-    return until is None or until > (now or datetime.now(UTC))
+    return until is None or until > (now or utc_now())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from docflow_shared.errors import Conflict, NotFound, Unauthorized
@@ -14,6 +14,7 @@ from docflow_shared.events.catalogue import (
     RouteExternalAccessGranted,
     RouteExternalAccessRevoked,
 )
+from docflow_shared.mongo import utc_now
 from docflow_shared.projection.access import DocumentAccess, document_access
 from docflow_shared.projection.outsiders import live
 from docflow_signing.projection.repository import ProjectionRepository
@@ -89,4 +90,4 @@ class RouteAccessService:
 def _expired(standing: Mapping[str, Any], field: str) -> bool:
     """Whether the request's expiry or a delegation's end (``field``) has passed."""
     at = expiry(standing, field)
-    return at is not None and at <= datetime.now(UTC)
+    return at is not None and at <= utc_now()
