@@ -243,6 +243,15 @@ class DeliveryLog(Repository[E]):
             "status": self.pending, "attempts": 0, "next_attempt_at": at,
             "give_up_at": at + timedelta(seconds=keep_seconds), "updated_at": at})
 
+    @staticmethod
+    def retry_at(entry: Mapping[str, Any], *, base_seconds: float, max_seconds: float) -> datetime | None:
+        """When to attempt ``entry`` again after its failed attempt (``retry_delay`` from now), or
+        None when that would come after its ``give_up_at``: it has run out of time."""
+        at = utc_now() + timedelta(seconds=retry_delay(
+            int(entry.get("attempts", 1) or 1), base_seconds=base_seconds, max_seconds=max_seconds))
+        give_up_at = stored_datetime(entry.get("give_up_at"))
+        return None if give_up_at is None or at > give_up_at else at
+
     async def due_ids(self, *, limit: int) -> list[str]:
         docs = await self.collection.find(
             {"status": {"$in": list(self.open_statuses)}, "next_attempt_at": {"$lte": utc_now()}},

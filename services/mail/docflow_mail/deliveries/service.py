@@ -19,13 +19,12 @@ from docflow_mail.settings import MailSettings
 from docflow_mail.smtp.client import SendFailed, SmtpPool
 from docflow_mail.smtp.message import compose, envelope_address, recipient_address
 from docflow_mail.templates.renderer import RenderedMessage, TemplateRenderer, pick_locale
-from docflow_shared.dueloop import retry_delay
 from docflow_shared.errors import Conflict, NotFound
 from docflow_shared.events import Event
 from docflow_shared.events.catalogue import UserDeleted
 from docflow_shared.ids import new_id
 from docflow_shared.metrics import MAIL_DELIVERIES
-from docflow_shared.mongo import stored_datetime, utc_now
+from docflow_shared.mongo import utc_now
 from docflow_shared.outbox import Whole, retry_stale
 from docflow_shared.pagination import NEWEST_FIRST, Page
 from docflow_shared.runtime import ServiceRuntime
@@ -190,26 +189,23 @@ class DeliveryService:
         return DeliveryStatus.SENT
 
     async def _record_failure(self, claimed: Whole, exc: SendFailed) -> DeliveryStatus:
-        at = utc_now()
         error = str(exc)[:1000]
         attempts = int(claimed.get("attempts", 1))
-        give_up_at = stored_datetime(claimed.get("give_up_at"))
-        out_of_time = give_up_at is None or at >= give_up_at
-        if exc.permanent or attempts >= self.settings.max_attempts or out_of_time:
+        retry_at = None if exc.permanent or attempts >= self.settings.max_attempts else self.repository.retry_at(
+            claimed, base_seconds=self.settings.retry_base_seconds, max_seconds=self.settings.retry_max_seconds)
+        if retry_at is None:
             if not exc.permanent:
                 error = f"gave up after {attempts} attempts: {error}"
             logger.warning("delivery %s failed: %s", claimed["_id"], error)
             MAIL_DELIVERIES.labels("given_up").inc()
-            await self._record(claimed, {"status": DeliveryStatus.FAILED.value, "failed_at": at,
+            await self._record(claimed, {"status": DeliveryStatus.FAILED.value, "failed_at": utc_now(),
                                          "last_error": error},
                                lambda current: [mail_failed(self.runtime, current, error)])
             return DeliveryStatus.FAILED
         MAIL_DELIVERIES.labels("failed").inc()
-        delay = retry_delay(attempts, base_seconds=self.settings.retry_base_seconds,
-                            max_seconds=self.settings.retry_max_seconds)
-        logger.info("delivery %s will be retried in %.1fs: %s", claimed["_id"], delay, error)
+        logger.info("delivery %s will be retried at %s: %s", claimed["_id"], retry_at.isoformat(), error)
         await self._record(claimed, {"status": DeliveryStatus.RETRYING.value, "last_error": error,
-                                     "next_attempt_at": at + timedelta(seconds=delay)})
+                                     "next_attempt_at": retry_at})
         return DeliveryStatus.RETRYING
 
     async def _record(self, claimed: Whole, changes: dict[str, Any],

@@ -22,7 +22,6 @@ from docflow_notify.webhooks.guard import AddressGuard, RefusedAddress
 from docflow_notify.webhooks.repository import EVERYONE, WebhookDocument, WebhookRepository
 from docflow_notify.webhooks.service import WebhookService, signing_secrets
 from docflow_notify.webhooks.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_header
-from docflow_shared.dueloop import retry_delay
 from docflow_shared.errors import NotFound
 from docflow_shared.events import Event
 from docflow_shared.ids import new_id
@@ -127,10 +126,9 @@ class DeliveryService:
         if error.startswith("refused:"):
             await self._fail(claimed, status, error, outcome="refused")
             return
-        delay = retry_delay(claimed["attempts"], base_seconds=self.settings.webhook_retry_base_seconds,
-                            max_seconds=self.settings.webhook_retry_max_seconds)
-        due = utc_now() + timedelta(seconds=delay)
-        if due > claimed["give_up_at"]:
+        due = self.repository.retry_at(claimed, base_seconds=self.settings.webhook_retry_base_seconds,
+                                       max_seconds=self.settings.webhook_retry_max_seconds)
+        if due is None:
             await self._fail(claimed, status, error, outcome="given_up")
             return
         WEBHOOK_DELIVERIES.labels("failed").inc()
